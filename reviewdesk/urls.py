@@ -1,0 +1,37 @@
+from django.contrib import admin
+from django.http import JsonResponse
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from .api import error_body
+from .views import healthz
+
+api_v1 = [
+    path("", include("reviews.api.urls")),
+    path("", include("tickets.api.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("healthz/", healthz, name="healthz"),
+    path("", include("tickets.urls")),
+]
+
+
+def _api_or_html(status, code, message, fallback):
+    def view(request, exception=None):
+        if request.path.startswith("/api/"):
+            return JsonResponse(error_body(code, message), status=status)
+        return fallback(request, exception) if exception is not None else fallback(request)
+
+    return view
+
+
+from django.views import defaults  # noqa: E402
+
+handler404 = _api_or_html(404, "not_found", "Not found.", defaults.page_not_found)
+handler500 = _api_or_html(500, "server_error", "Internal error.", defaults.server_error)

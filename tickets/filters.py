@@ -1,0 +1,111 @@
+"""One FilterSet for tickets, shared by the API list and (later) the HTML queue."""
+
+import datetime as dt
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from reviews.choices import Platform, Tier
+
+from .choices import Outcome, SlaState, TicketStatus
+from .models import Ticket
+
+
+class DateOrDateTimeField(forms.Field):
+    """An ISO date (a whole day in the installation's time zone) or an ISO date-time."""
+
+    default_error_messages = {"invalid": "Enter an ISO date (2026-03-02) or date-time (2026-03-02T10:15:00+08:00)."}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        value = value.strip()
+        try:
+            parsed = parse_datetime(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            if timezone.is_naive(parsed):
+                parsed = timezone.make_aware(parsed)
+            return ("datetime", parsed)
+        try:
+            day = parse_date(value)
+        except ValueError:
+            day = None
+        if day is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return ("date", day)
+
+
+class DateOrDateTimeFilter(django_filters.Filter):
+    field_class = DateOrDateTimeField
+
+    def __init__(self, *args, bound, **kwargs):
+        self.bound = bound  # "after" or "before"; a date bound covers its whole day
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        kind, when = value
+        if kind == "date":
+            start = timezone.make_aware(dt.datetime.combine(when, dt.time.min))
+            if self.bound == "after":
+                return qs.filter(created_at__gte=start)
+            return qs.filter(created_at__lt=start + dt.timedelta(days=1))
+        return qs.filter(created_at__gte=when) if self.bound == "after" else qs.filter(created_at__lte=when)
+
+
+class AssigneeFilter(django_filters.CharFilter):
+    """`me`, `none`, or a user id."""
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        if value == "none":
+            return qs.filter(assignee__isnull=True)
+        if value == "me":
+            user = getattr(self.parent.request, "user", None)
+            return qs.filter(assignee_id=user.pk) if user is not None and user.pk else qs.none()
+        return qs.filter(assignee_id=int(value))
+
+
+def _assignee_valid(value):
+    if value not in ("me", "none") and not value.isdigit():
+        raise forms.ValidationError("Use a user id, 'me' or 'none'.")
+
+
+class TicketFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=TicketStatus.choices)
+    assignee = AssigneeFilter(validators=[_assignee_valid])
+    shop = django_filters.CharFilter(field_name="shop__external_id")
+    platform = django_filters.ChoiceFilter(choices=Platform.choices)
+    tier = django_filters.ChoiceFilter(choices=Tier.choices)
+    cause = django_filters.CharFilter()
+    sla = django_filters.ChoiceFilter(field_name="sla_state", choices=SlaState.choices)
+    outcome = django_filters.ChoiceFilter(choices=Outcome.choices)
+    verified = django_filters.TypedChoiceFilter(
+        field_name="outcome_verified",
+        choices=[("true", "true"), ("false", "false")],
+        coerce=lambda v: v == "true",
+    )
+    created_after = DateOrDateTimeFilter(bound="after")
+    created_before = DateOrDateTimeFilter(bound="before")
+    q = django_filters.CharFilter(method="search", max_length=200)
+
+    class Meta:
+        model = Ticket
+        fields = []
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(review__order_id__icontains=value)
+            | Q(review__buyer__nick__icontains=value)
+            | Q(review__content__icontains=value)
+        )

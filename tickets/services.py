@@ -1,0 +1,179 @@
+"""Writes to tickets. Every change goes through lifecycle.transition and writes its timeline
+event in the same transaction."""
+
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from reviews.choices import Tier
+
+from .choices import CLOSED_STATUSES, OPEN_STATUSES, Outcome, TicketStatus, TimelineKind
+from .lifecycle import timeline_event, transition
+from .models import Ticket, TicketEvent
+
+logger = logging.getLogger(__name__)
+
+_TICKET_SYNC_FIELDS = [
+    "status",
+    "outcome",
+    "outcome_verified",
+    "closed_at",
+    "resolved_at",
+    "reopen_count",
+    "updated_at",
+]
+
+
+def tickets_need_assignment(ticket_ids):
+    """Called after commit with tickets that opened or reopened: the seam where the assignment
+    engine hooks in (it queues one assignment task per ticket)."""
+    if ticket_ids:
+        logger.info("tickets waiting for assignment: %s", ticket_ids)
+
+
+class ReviewTicketSync:
+    """Applies review facts from ingestion to tickets, in bulk, inside the caller's transaction.
+
+    Loads (and row-locks) every ticket of the given reviews once; `open_for`, `close_verified`,
+    `reopen_latest` and `note` change them in memory; `flush` writes new tickets, changed tickets
+    and timeline rows with a handful of queries whatever the batch size.
+    """
+
+    def __init__(self, review_ids, *, actor_label):
+        self.actor_label = actor_label
+        self.by_review = {}
+        self._new, self._changed, self._events = [], {}, []
+        self._needs_assignment = []
+        if review_ids:
+            for ticket in Ticket.objects.select_for_update().filter(review_id__in=review_ids).order_by("id"):
+                self.by_review.setdefault(ticket.review_id, []).append(ticket)
+
+    # Reads -----------------------------------------------------------------------------------
+    def open_ticket(self, review):
+        for ticket in reversed(self.by_review.get(review.pk, ())):
+            if ticket.status in OPEN_STATUSES:
+                return ticket
+        return None
+
+    def latest_ticket(self, review):
+        tickets = self.by_review.get(review.pk)
+        return tickets[-1] if tickets else None
+
+    # Writes ----------------------------------------------------------------------------------
+    def open_for(self, review, *, event_type):
+        """Open a ticket for a ticket-worthy review, unless one is open already."""
+        existing = self.open_ticket(review)
+        if existing is not None:
+            return existing
+        ticket = Ticket(
+            review=review,
+            shop=review.shop,
+            platform=review.platform,
+            tier=review.tier or Tier.NEGATIVE,
+            status=TicketStatus.NEW,
+        )
+        self.by_review.setdefault(review.pk, []).append(ticket)
+        self._new.append(ticket)
+        self._needs_assignment.append(ticket)
+        self._events.append(
+            timeline_event(
+                ticket,
+                TimelineKind.OPENED,
+                actor_label=self.actor_label,
+                message=_("Opened from a %(tier)s review.") % {"tier": Tier(ticket.tier).label},
+                data={"event": event_type, "tier": ticket.tier, "stars": review.stars},
+                to_status=TicketStatus.NEW,
+            )
+        )
+        return ticket
+
+    def close_verified(self, review, outcome):
+        """A platform fact (revised to positive, deleted) closes the open ticket as verified, or
+        verifies the outcome an agent already claimed on the latest closed ticket."""
+        ticket = self.open_ticket(review)
+        if ticket is not None:
+            ticket.outcome, ticket.outcome_verified = outcome, True
+            self._record(
+                ticket,
+                transition(
+                    ticket,
+                    TicketStatus.RESOLVED,
+                    kind=TimelineKind.CLOSED,
+                    actor_label=self.actor_label,
+                    message=_("Closed: %(outcome)s, verified by the platform.") % {"outcome": Outcome(outcome).label},
+                    data={"outcome": outcome, "verified": True},
+                ),
+            )
+            return ticket
+        ticket = self.latest_ticket(review)
+        if ticket is None or (ticket.outcome == outcome and ticket.outcome_verified):
+            return ticket
+        claimed = ticket.outcome
+        ticket.outcome, ticket.outcome_verified = outcome, True
+        if ticket.status == TicketStatus.CLOSED_UNRESOLVED:
+            event = transition(
+                ticket, TicketStatus.RESOLVED, kind=TimelineKind.OUTCOME_VERIFIED, actor_label=self.actor_label
+            )
+        else:
+            ticket.updated_at = timezone.now()
+            event = timeline_event(ticket, TimelineKind.OUTCOME_VERIFIED, actor_label=self.actor_label)
+        event.message = _("Outcome verified by the platform: %(outcome)s.") % {"outcome": Outcome(outcome).label}
+        event.data = {"outcome": outcome, "claimed": claimed or None, "verified": True}
+        self._record(ticket, event)
+        return ticket
+
+    def reopen_latest(self, review, *, reason):
+        """Reopen the latest ticket of a review that has no open one (a negative follow-up)."""
+        ticket = self.latest_ticket(review)
+        if ticket is None or ticket.status not in CLOSED_STATUSES:
+            return ticket
+        previous = {"outcome": ticket.outcome or None, "verified": ticket.outcome_verified}
+        ticket.outcome, ticket.outcome_verified = "", False
+        ticket.reopen_count += 1
+        self._record(
+            ticket,
+            transition(
+                ticket,
+                TicketStatus.REOPENED,
+                kind=TimelineKind.REOPENED,
+                actor_label=self.actor_label,
+                message=reason,
+                data={"previous": previous},
+            ),
+        )
+        self._needs_assignment.append(ticket)
+        return ticket
+
+    def note(self, review, kind, message, data=None):
+        """A timeline line on the open ticket (else the latest one); returns that ticket."""
+        ticket = self.open_ticket(review) or self.latest_ticket(review)
+        if ticket is not None:
+            self._events.append(timeline_event(ticket, kind, actor_label=self.actor_label, message=message, data=data))
+        return ticket
+
+    def _record(self, ticket, event):
+        if ticket.pk is not None:
+            self._changed[ticket.pk] = ticket
+        self._events.append(event)
+
+    def flush(self):
+        """Write everything; returns the ids of tickets that opened or reopened."""
+        if self._new:
+            Ticket.objects.bulk_create(self._new)
+        if self._changed:
+            Ticket.objects.bulk_update(list(self._changed.values()), _TICKET_SYNC_FIELDS)
+        if self._events:
+            for event in self._events:
+                event.ticket_id = event.ticket.pk
+            TicketEvent.objects.bulk_create(self._events)
+        ids = list(dict.fromkeys(t.pk for t in self._needs_assignment if t.status in OPEN_STATUSES))
+        self._new, self._changed, self._events, self._needs_assignment = [], {}, [], []
+        return ids
+
+
+def after_commit_assign(ticket_ids):
+    """Hand opened or reopened tickets to assignment once the transaction that made them commits."""
+    if ticket_ids:
+        transaction.on_commit(lambda: tickets_need_assignment(list(ticket_ids)))

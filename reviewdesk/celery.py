@@ -10,16 +10,3 @@ app = Celery("reviewdesk")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-
-def _ensure_filesystem_broker_folders():
-    """Celery's file-system broker (the no-server default) expects its folders to exist."""
-    from django.conf import settings
-
-    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
-        if options.get(key):
-            os.makedirs(options[key], exist_ok=True)
-
-
-if os.environ.get("CELERY_BROKER_URL", "filesystem://").startswith("filesystem://"):
-    app.on_after_configure.connect(lambda sender, **kwargs: _ensure_filesystem_broker_folders(), weak=False)

@@ -1,8 +1,12 @@
 from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext_lazy as _
 
+from .connectors.services import connector_test, connectors_pull_now
 from .models import ApiKey, Connector, InboundEvent, PersonalToken, Review, Shop
 
 
@@ -85,6 +89,7 @@ class InboundEventAdmin(admin.ModelAdmin):
 
 
 class ConnectorForm(forms.ModelForm):
+    feed_url = forms.URLField(label=_("feed URL"), max_length=500, assume_scheme="https")
     # A stored token is never shown again: the box is always empty; leave it so to keep it.
     token = forms.CharField(
         label=_("access token"),
@@ -106,6 +111,7 @@ class ConnectorAdmin(admin.ModelAdmin):
         "shop",
         "kind",
         "is_enabled",
+        "status",
         "last_success_at",
         "last_fetched_count",
         "fetched_total",
@@ -114,7 +120,9 @@ class ConnectorAdmin(admin.ModelAdmin):
     ]
     list_filter = ["kind", "is_enabled"]
     list_select_related = ["shop"]
+    actions = ["test_connection", "pull_now"]
     readonly_fields = [
+        "status_panel",
         "cursor",
         "last_run_at",
         "last_success_at",
@@ -124,26 +132,25 @@ class ConnectorAdmin(admin.ModelAdmin):
         "last_fetched_count",
         "fetched_total",
     ]
+    # What a person configures; status columns belong to the pull service and are never saved from here.
+    config_fields = [
+        "name",
+        "shop",
+        "kind",
+        "feed_url",
+        "token",
+        "page_size",
+        "poll_interval_seconds",
+        "is_enabled",
+        "next_run_at",
+    ]
     fieldsets = [
+        (None, {"fields": config_fields}),
+        (_("Status"), {"fields": ["status_panel"]}),
         (
-            None,
+            _("Status details"),
             {
-                "fields": [
-                    "name",
-                    "shop",
-                    "kind",
-                    "feed_url",
-                    "token",
-                    "page_size",
-                    "poll_interval_seconds",
-                    "is_enabled",
-                    "next_run_at",
-                ]
-            },
-        ),
-        (
-            _("Status"),
-            {
+                "classes": ["collapse"],
                 "fields": [
                     "cursor",
                     "last_run_at",
@@ -153,12 +160,104 @@ class ConnectorAdmin(admin.ModelAdmin):
                     "consecutive_failures",
                     "last_error",
                     "last_error_at",
-                ]
+                ],
             },
         ),
     ]
+    max_tested_at_once = 10  # each test is a live request that may wait for its timeout
 
     def save_model(self, request, obj, form, change):
-        if change and not form.cleaned_data.get("token"):
-            obj.token = Connector.objects.get(pk=obj.pk).token
-        super().save_model(request, obj, form, change)
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        # Saving every column would write back the cursor, lease and counters as they were when the
+        # form opened, undoing a pull that ran meanwhile; an empty token box keeps the stored token.
+        fields = [name for name in self.config_fields if name != "token" or form.cleaned_data.get("token")]
+        obj.save(update_fields=fields)
+
+    @admin.display(description=_("status"))
+    def status(self, obj):
+        return _connector_state(obj, timezone.now())
+
+    @admin.display(description=_("status"))
+    def status_panel(self, obj):
+        if obj.pk is None:
+            return _("Not run yet.")
+        now = timezone.now()
+        rows = [
+            (_("State"), _connector_state(obj, now)),
+            (_("Last run"), _when(obj.last_run_at, now)),
+            (_("Last success"), _when(obj.last_success_at, now)),
+            (
+                _("Items fetched"),
+                _("%(last)d in the last run, %(total)d in total")
+                % {"last": obj.last_fetched_count, "total": obj.fetched_total},
+            ),
+            (_("Next run"), _when(obj.next_run_at, now) if obj.is_enabled else _("— (disabled)")),
+            (
+                _("Last error"),
+                _("%(when)s: %(error)s") % {"when": _when(obj.last_error_at, now), "error": obj.last_error}
+                if obj.last_error
+                else _("none"),
+            ),
+            (_("Cursor"), obj.cursor or _("(start of the feed)")),
+        ]
+        body = format_html_join(
+            "", '<tr><th style="padding-right:1em">{}</th><td style="white-space:pre-wrap">{}</td></tr>', rows
+        )
+        return format_html("<table>{}</table>", body)
+
+    @admin.action(description=_("Test connection"), permissions=["change"])
+    def test_connection(self, request, queryset):
+        connectors = list(queryset.select_related("shop")[: self.max_tested_at_once + 1])
+        if len(connectors) > self.max_tested_at_once:
+            self.message_user(
+                request,
+                _("Select at most %(count)d connectors to test at once.") % {"count": self.max_tested_at_once},
+                messages.ERROR,
+            )
+            return
+        for connector in connectors:
+            check = connector_test(connector.pk)
+            level = messages.SUCCESS if check.ok else messages.ERROR
+            self.message_user(request, f"{connector}: {check.message}", level)
+
+    @admin.action(description=_("Pull now"), permissions=["change"])
+    def pull_now(self, request, queryset):
+        selected = list(queryset.values_list("pk", flat=True))
+        queued = connectors_pull_now(selected)
+        if queued:
+            self.message_user(
+                request,
+                _("Pull queued for %(count)d connectors; the status panel shows the result when it has run.")
+                % {"count": len(queued)},
+                messages.SUCCESS,
+            )
+        if len(queued) < len(selected):
+            self.message_user(
+                request,
+                _("%(count)d disabled connectors were skipped; enable them first.")
+                % {"count": len(selected) - len(queued)},
+                messages.WARNING,
+            )
+
+
+def _connector_state(connector, now):
+    if not connector.is_enabled:
+        return _("Disabled")
+    if connector.lease_until is not None and connector.lease_until > now:
+        return _("Running")
+    if connector.consecutive_failures:
+        return _("Failing: %(count)d failures in a row, backing off") % {"count": connector.consecutive_failures}
+    if connector.last_success_at is None:
+        return _("Not run yet")
+    return _("OK")
+
+
+def _when(moment, now):
+    if moment is None:
+        return _("never")
+    local = date_format(timezone.localtime(moment), "Y-m-d H:i:s")
+    if moment <= now:
+        return _("%(time)s (%(ago)s ago)") % {"time": local, "ago": timesince(moment, now, depth=1)}
+    return _("%(time)s (in %(left)s)") % {"time": local, "left": timeuntil(moment, now, depth=1)}

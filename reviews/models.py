@@ -289,3 +289,10 @@ class Connector(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.shop.external_id})"
+
+    def clean(self):
+        # A page is stored in one transaction, so its size is bounded like a pushed batch.
+        if not 1 <= self.page_size <= 500:
+            raise ValidationError({"page_size": _("Between 1 and 500.")})
+        if self.poll_interval_seconds < 10:
+            raise ValidationError({"poll_interval_seconds": _("At least 10 seconds.")})

@@ -15,9 +15,9 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 def env_str(name, default=None, *, required=False):
     value = os.environ.get(name)
+    if required and (value is None or not value.strip()):
+        raise ImproperlyConfigured(f"The environment variable {name} is required.")
     if value is None:
-        if required:
-            raise ImproperlyConfigured(f"The environment variable {name} is required.")
         return default
     return value
 

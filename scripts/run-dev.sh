@@ -13,17 +13,36 @@ cleanup() {
   echo; echo "stopping web, worker and beat"
   kill "${pids[@]}" 2>/dev/null || true
   wait 2>/dev/null || true
+  exit "$1"
 }
-trap cleanup INT TERM EXIT
+trap 'cleanup 130' INT
+trap 'cleanup 143' TERM
+trap 'cleanup $?' EXIT
 
 "$BIN/celery" -A reviewdesk worker --loglevel=INFO --concurrency=2 > var/worker.log 2>&1 & pids+=($!)
 "$BIN/celery" -A reviewdesk beat --loglevel=INFO > var/beat.log 2>&1 & pids+=($!)
 "$BIN/python" manage.py runserver "$HOST:$PORT" & pids+=($!)
 
-sleep 2
-cat <<TXT
+# Print the banner once the web server answers, so it is not buried under runserver's start-up lines.
+web_answers() {
+  "$BIN/python" - "http://$HOST:$PORT/healthz/" 2>/dev/null <<'PY'
+import sys, urllib.error, urllib.request
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=1)
+except urllib.error.HTTPError:
+    pass  # an HTTP error is still an answer
+PY
+}
+web_up=0
+for _ in $(seq 1 120); do
+  kill -0 "${pids[2]}" 2>/dev/null || break
+  if web_answers; then web_up=1; break; fi
+  sleep 0.5
+done
+if [ "$web_up" = 1 ]; then
+  cat <<TXT
 
-  ReviewDesk is running: http://$HOST:$PORT/
+  ReviewDesk is running: http://$HOST:$PORT/  (the admin is the desk for now)
   API docs:              http://$HOST:$PORT/api/docs/
 
   Demo logins (password for all: demo1234)
@@ -33,4 +52,8 @@ cat <<TXT
   Worker and beat logs: var/worker.log, var/beat.log. Ctrl-C stops everything.
 
 TXT
+else
+  echo "The web server did not answer on http://$HOST:$PORT/; see the messages above." >&2
+fi
+# Whichever process ends first (Ctrl-C, or one of them crashing) ends all three.
 wait -n "${pids[@]}"

@@ -18,6 +18,8 @@ ID_MAX = 128
 CONTENT_MAX = 2000
 IMAGE_COUNT_MAX = 100
 PRICE_LIMIT = Decimal("100000000")
+OCCURRED_AT_MIN = datetime(2000, 1, 1, tzinfo=UTC)
+OCCURRED_AT_MAX = datetime(2100, 1, 1, tzinfo=UTC)
 
 _EVENT_TYPES = frozenset(EventType.values)
 _PLATFORMS = frozenset(Platform.values)
@@ -145,12 +147,18 @@ class _Checker:
         if parsed.tzinfo is None or parsed.utcoffset() is None:
             self.problem(path, "Must carry a UTC offset (naive times are ambiguous).")
             return None
+        # Normalised to UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts, and the
+        # instant is all that is compared or stored. The range leaves room for the date arithmetic
+        # of SLA and revision deadlines (year 9999 would overflow it).
         try:
-            parsed.astimezone(UTC)
+            instant = parsed.astimezone(UTC)
         except OverflowError:
             self.problem(path, "Out of range.")
             return None
-        return parsed
+        if not OCCURRED_AT_MIN <= instant < OCCURRED_AT_MAX:
+            self.problem(path, "Out of range: must be from 2000 to 2099.")
+            return None
+        return instant
 
     def price(self, obj, key, path):
         value = obj.get(key)

@@ -7,6 +7,8 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from reviews.choices import Platform, Tier
 
@@ -23,23 +25,30 @@ class DateOrDateTimeField(forms.Field):
         if value in (None, ""):
             return None
         value = value.strip()
-        try:
-            parsed = parse_datetime(value)
-        except ValueError:
-            parsed = None
-        if parsed is not None:
-            if timezone.is_naive(parsed):
-                parsed = timezone.make_aware(parsed)
-            return ("datetime", parsed)
+        # A date first: parse_datetime also reads "2026-03-02" (as midnight), which would make a
+        # date bound a point in time instead of the whole day.
         try:
             day = parse_date(value)
         except ValueError:
             day = None
-        if day is None:
+        if day is not None:
+            return ("date", day)
+        try:
+            parsed = parse_datetime(value)
+        except ValueError:
+            parsed = None
+        if parsed is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        return ("date", day)
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed)
+        try:
+            # PostgreSQL refuses offsets beyond ±15:59 that Python accepts; compare in UTC.
+            return ("datetime", parsed.astimezone(dt.UTC))
+        except OverflowError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class DateOrDateTimeFilter(django_filters.Filter):
     field_class = DateOrDateTimeField
 
@@ -55,6 +64,8 @@ class DateOrDateTimeFilter(django_filters.Filter):
             start = timezone.make_aware(dt.datetime.combine(when, dt.time.min))
             if self.bound == "after":
                 return qs.filter(created_at__gte=start)
+            if when == dt.date.max:
+                return qs  # the day after cannot be represented; nothing is later anyway
             return qs.filter(created_at__lt=start + dt.timedelta(days=1))
         return qs.filter(created_at__gte=when) if self.bound == "after" else qs.filter(created_at__lte=when)
 
@@ -74,7 +85,8 @@ class AssigneeFilter(django_filters.CharFilter):
 
 
 def _assignee_valid(value):
-    if value not in ("me", "none") and not value.isdigit():
+    # isascii: str.isdigit() is also true for "²", which int() refuses.
+    if value not in ("me", "none") and not (value.isascii() and value.isdigit()):
         raise forms.ValidationError("Use a user id, 'me' or 'none'.")
 
 

@@ -1,5 +1,7 @@
 """OpenAPI shapes of the push endpoint, written out because the view parses its body itself."""
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
 from ..choices import EventType, Platform, Tier
 from ..validation import CONTENT_MAX, ID_MAX, IMAGE_COUNT_MAX
 
@@ -133,3 +135,17 @@ EVENT_EXAMPLE = {
     "content": "快递太慢了，衣服有线头",
     "image_count": 2,
 }
+
+
+class BearerKeyScheme(OpenApiAuthenticationExtension):
+    """Describes BearerKeyAuthentication in the schema (API.md § Authentication)."""
+
+    target_class = "reviews.authentication.BearerKeyAuthentication"
+    name = "bearerAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An integration API key (rdk_…) or a personal token (rdp_…).",
+        }

@@ -4,6 +4,7 @@ import orjson
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -117,7 +118,9 @@ def triage_events(raw_events, allowed_shop_ids):
 
 
 class ReviewEventsView(APIView):
-    authentication_classes = [BearerKeyAuthentication]
+    # Session too, so a logged-in person is recognised and gets 403 (API.md), not 401; the 401
+    # challenge stays "Bearer" because the key authentication comes first.
+    authentication_classes = [BearerKeyAuthentication, SessionAuthentication]
     permission_classes = [IsIntegration]
     parser_classes = []  # the body is read and parsed here, with API.md's limits and codes
 

@@ -2,6 +2,8 @@
 
 from django.db.models import Q
 
+from reviewdesk.db import bulk_update_rows
+
 from .models import Buyer
 
 
@@ -16,8 +18,18 @@ def buyers_upsert(platform_profiles, *, seen_at_by_key):
     if not platform_profiles:
         return {}
     keys = list(platform_profiles)
+    # New buyers are inserted complete, so only returning buyers need an UPDATE below.
     Buyer.objects.bulk_create(
-        [Buyer(platform=p, open_id=o, first_seen_at=seen_at_by_key[(p, o)]) for p, o in keys],
+        [
+            Buyer(
+                platform=p,
+                open_id=o,
+                first_seen_at=seen_at_by_key[(p, o)],
+                last_seen_at=seen_at_by_key[(p, o)],
+                **{f: platform_profiles[(p, o)].get(f) or "" for f in ("nick", "phone", "region")},
+            )
+            for p, o in keys
+        ],
         ignore_conflicts=True,
     )
     condition = Q()
@@ -44,5 +56,5 @@ def buyers_upsert(platform_profiles, *, seen_at_by_key):
         if dirty:
             changed.append(buyer)
     if changed:
-        Buyer.objects.bulk_update(changed, ["nick", "phone", "region", "first_seen_at", "last_seen_at"])
+        bulk_update_rows(changed, ["nick", "phone", "region", "first_seen_at", "last_seen_at"])
     return buyers

@@ -4,12 +4,13 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-from django.db import OperationalError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts.services import buyers_upsert
+from reviewdesk.db import bulk_update_rows
 from tickets.choices import Outcome, TimelineKind
 from tickets.services import ReviewTicketSync, after_commit_assign
 
@@ -20,6 +21,7 @@ from .rules import followup_reopens, review_is_ticket_worthy, tier_of
 logger = logging.getLogger(__name__)
 
 _DEADLOCK_CODES = {"40P01", "40001"}  # deadlock detected, serialization failure
+_ATTEMPTS = 5
 _REVIEW_FIELDS = [
     "state",
     "order_id",
@@ -70,32 +72,39 @@ class EventResult:
 def review_events_ingest(items, *, source, actor_label, api_key=None, connector=None):
     """Store valid, authorised events and apply them to reviews, buyers and tickets.
 
-    `items` is a list of (index, ReviewEventIn, Shop). One transaction for the whole list: the
-    idempotency keys are claimed first (INSERT … ON CONFLICT DO NOTHING), so a replay, or the
-    same event pushed by two clients at once, lands exactly once. Returns an EventResult per item.
-    Deadlocks between concurrent batches are retried.
+    `items` is a list of (index, ReviewEventIn, Shop); returns an EventResult per item. One
+    transaction for the whole list, every row written once. The batch row-locks the reviews it
+    touches before it looks up idempotency keys, so a replay — or the same event pushed by two
+    clients at once — waits for the first and lands exactly once. When a concurrent batch creates
+    the same new review or stores the same key first, the unique constraint refuses the second
+    and the whole batch is retried (as are deadlocks), now seeing the first one's rows.
     """
     if not items:
         return []
-    for attempt in range(4):
+    for attempt in range(_ATTEMPTS):
         try:
             with transaction.atomic():
-                results, assign_ids = _ingest(items, source, actor_label, api_key, connector)
-                after_commit_assign(assign_ids)
+                results, assign_ids, freed_shop_ids = _ingest(items, source, actor_label, api_key, connector)
+                after_commit_assign(assign_ids, freed_shop_ids)
             return results
+        except IntegrityError:
+            if attempt == _ATTEMPTS - 1:
+                raise
+            logger.info("review ingest retried: a concurrent batch stored the same review or event first")
         except OperationalError as exc:
             code = getattr(exc.__cause__, "pgcode", None)
-            if code not in _DEADLOCK_CODES or attempt == 3:
+            if code not in _DEADLOCK_CODES or attempt == _ATTEMPTS - 1:
                 raise
             logger.warning("review ingest retried after %s (attempt %s)", code, attempt + 1)
     raise AssertionError("unreachable")
 
 
 def _ingest(items, source, actor_label, api_key, connector):
-    batch = uuid.uuid4()
     now = timezone.now()
+    by_index = {index: (event, shop) for index, event, shop in items}
+    reviews = _lock_reviews({(shop, event.review_id) for _index, event, shop in items})
 
-    # 1. Claim idempotency keys; a key seen earlier in this batch is a duplicate of the first.
+    # Idempotency: a key stored by an earlier batch, or seen earlier in this one, is a duplicate.
     first_by_key, repeats = {}, []
     for index, event, shop in items:
         key = (shop.pk, event.idempotency_key)
@@ -103,85 +112,95 @@ def _ingest(items, source, actor_label, api_key, connector):
             repeats.append((index, first_by_key[key]))
         else:
             first_by_key[key] = index
-    by_index = {index: (event, shop) for index, event, shop in items}
-    InboundEvent.objects.bulk_create(
-        [
-            InboundEvent(
-                shop=by_index[index][1],
-                idempotency_key=key[1],
-                event_id=by_index[index][0].event_id or "",
-                event_type=by_index[index][0].type,
-                platform_review_id=by_index[index][0].review_id,
-                occurred_at=by_index[index][0].occurred_at,
-                payload=by_index[index][0].payload,
-                status=EventStatus.IGNORED,
-                source=source,
-                api_key=api_key,
-                connector=connector,
-                received_at=now,
-                ingest_batch=batch,
-            )
-            for key, index in sorted(first_by_key.items())  # one lock order for concurrent batches
-        ],
-        ignore_conflicts=True,
-    )
-    rows = {
-        (row.shop_id, row.idempotency_key): row
-        for row in InboundEvent.objects.filter(
+    stored = {
+        (shop_id, key): ticket_id
+        for shop_id, key, ticket_id in InboundEvent.objects.filter(
             shop_id__in={k[0] for k in first_by_key}, idempotency_key__in={k[1] for k in first_by_key}
-        ).only("id", "shop_id", "idempotency_key", "ingest_batch", "ticket_id")
+        ).values_list("shop_id", "idempotency_key", "ticket_id")
     }
-    results, claimed = {}, []
+    results, fresh = {}, []
     for key, index in first_by_key.items():
-        event, _shop = by_index[index]
-        row = rows[key]
-        if row.ingest_batch == batch:
-            claimed.append((index, row))
+        event = by_index[index][0]
+        if key in stored:
+            results[index] = EventResult(index, event.event_id, event.review_id, EventStatus.DUPLICATE, stored[key])
         else:
-            results[index] = EventResult(index, event.event_id, event.review_id, EventStatus.DUPLICATE, row.ticket_id)
-    claimed.sort(key=lambda pair: pair[0])
+            fresh.append(index)
+    fresh.sort()
 
-    assign_ids = _apply_claimed(claimed, by_index, actor_label, results, now) if claimed else []
-
+    assign_ids, freed_shop_ids = [], ()
+    if fresh:
+        assign_ids, freed_shop_ids = _apply_fresh(
+            fresh,
+            by_index,
+            reviews,
+            results,
+            now,
+            source=source,
+            actor_label=actor_label,
+            api_key=api_key,
+            connector=connector,
+        )
     for index, first in repeats:
         event = by_index[index][0]
         results[index] = EventResult(
             index, event.event_id, event.review_id, EventStatus.DUPLICATE, results[first].ticket_id
         )
-    return [results[index] for index, _event, _shop in items], assign_ids
+    return [results[index] for index, _event, _shop in items], assign_ids, freed_shop_ids
 
 
-def _apply_claimed(claimed, by_index, actor_label, results, now):
-    reviews = _lock_reviews({(by_index[i][1], by_index[i][0].review_id) for i, _row in claimed})
-    buyers = _upsert_buyers([by_index[i] for i, _row in claimed])
-    sync = ReviewTicketSync([r.pk for r in reviews.values()], actor_label=actor_label)
+def _apply_fresh(fresh, by_index, reviews, results, now, *, source, actor_label, api_key, connector):
+    buyers = _upsert_buyers([by_index[index] for index in fresh])
+    touched = {(by_index[i][1].pk, by_index[i][0].review_id) for i in fresh}
+    sync = ReviewTicketSync([reviews[key] for key in sorted(touched)], actor_label=actor_label)
+    batch = uuid.uuid4()
 
-    changed_reviews, ticket_of = {}, {}
-    for index, row in claimed:
+    changed, inbound = {}, []
+    for index in fresh:
         event, shop = by_index[index]
         review = reviews[(shop.pk, event.review_id)]
         buyer = buyers.get((shop.platform, event.buyer["id"])) if event.buyer else None
         status, ticket = _APPLY[event.type](review, event, shop, buyer, sync)
         if status != EventStatus.IGNORED:
             review.updated_at = now
-            changed_reviews[review.pk] = review
+            changed[(shop.pk, event.review_id)] = review
         ticket = ticket or sync.open_ticket(review) or sync.latest_ticket(review)
-        row.status, row.review_id = status, review.pk
-        ticket_of[index] = (row, ticket)
+        row = InboundEvent(
+            shop=shop,
+            idempotency_key=event.idempotency_key,
+            event_id=event.event_id or "",
+            event_type=event.type,
+            platform_review_id=event.review_id,
+            occurred_at=event.occurred_at,
+            payload=event.payload,
+            status=status,
+            review=review,
+            source=source,
+            api_key=api_key,
+            connector=connector,
+            received_at=now,
+            ingest_batch=batch,
+        )
+        inbound.append((index, row, ticket))
         results[index] = EventResult(index, event.event_id, event.review_id, status)
 
-    if changed_reviews:
-        Review.objects.bulk_update(list(changed_reviews.values()), _REVIEW_FIELDS)
+    # New reviews in key order, so two batches creating the same ones cannot deadlock.
+    new_reviews = [reviews[key] for key in sorted(touched) if reviews[key].pk is None]
+    if new_reviews:
+        Review.objects.bulk_create(new_reviews)
+    new_ids = {id(review) for review in new_reviews}
+    existing_changed = [review for review in changed.values() if id(review) not in new_ids]
+    if existing_changed:
+        bulk_update_rows(existing_changed, _REVIEW_FIELDS)
     assign_ids = sync.flush()
-    for index, (row, ticket) in ticket_of.items():
+    for index, row, ticket in inbound:
         row.ticket_id = results[index].ticket_id = ticket.pk if ticket is not None else None
-    InboundEvent.objects.bulk_update([row for row, _t in ticket_of.values()], ["status", "review", "ticket_id"])
-    return assign_ids
+    InboundEvent.objects.bulk_create([row for _index, row, _ticket in inbound])
+    return assign_ids, set(sync.freed_shop_ids)
 
 
 def _lock_reviews(shop_review_ids):
-    """Row-lock every review the batch touches, creating missing ones as pending rows first so a
-    concurrent batch about the same new review waits for this one instead of failing."""
+    """{(shop id, review id): Review}: existing reviews row-locked (in id order, so concurrent
+    batches queue rather than deadlock), missing ones as new unsaved pending reviews."""
     shops = {shop.pk: shop for shop, _rid in shop_review_ids}
     by_shop = {}
     for shop, review_id in shop_review_ids:
@@ -189,22 +208,12 @@ def _lock_reviews(shop_review_ids):
     condition = Q()
     for shop_id, review_ids in by_shop.items():
         condition |= Q(shop_id=shop_id, review_id__in=review_ids)
-
     found = {(r.shop_id, r.review_id): r for r in Review.objects.select_for_update().filter(condition).order_by("id")}
-    missing = sorted((shop.pk, rid) for shop, rid in shop_review_ids if (shop.pk, rid) not in found)
-    if missing:
-        Review.objects.bulk_create(
-            [
-                Review(shop_id=sid, platform=shops[sid].platform, review_id=rid, state=ReviewState.PENDING)
-                for sid, rid in missing
-            ],
-            ignore_conflicts=True,
-        )
-        condition = Q()
-        for sid, rid in missing:
-            condition |= Q(shop_id=sid, review_id=rid)
-        for review in Review.objects.select_for_update().filter(condition).order_by("id"):
-            found[(review.shop_id, review.review_id)] = review
+    for shop, review_id in shop_review_ids:
+        if (shop.pk, review_id) not in found:
+            found[(shop.pk, review_id)] = Review(
+                shop=shop, platform=shop.platform, review_id=review_id, state=ReviewState.PENDING
+            )
     for review in found.values():
         review.shop = shops[review.shop_id]
     return found
@@ -275,7 +284,12 @@ def _set_rating(review, event, shop):
 
 def _apply_created(review, event, shop, buyer, sync):
     if _stale(review, event):
+        # A late original fills what the newer events left blank, but never rolls state back.
         filled = _set_descriptive(review, event, buyer, only_blanks=True)
+        if not review.content and event.content:
+            review.content, filled = event.content, True
+        if not review.image_count and event.image_count:
+            review.image_count, filled = event.image_count, True
         return (EventStatus.UPDATED if filled else EventStatus.IGNORED), None
     status = EventStatus.CREATED if review.state == ReviewState.PENDING else EventStatus.UPDATED
     _set_descriptive(review, event, buyer, only_blanks=False)
@@ -331,7 +345,11 @@ def _apply_followup(review, event, shop, buyer, sync):
     review.followup_negative = followup["negative"]
     review.followup_at = event.occurred_at
     data = {"content": followup["content"], "negative": followup["negative"]}
-    if sync.open_ticket(review) is None and followup_reopens(review, followup["negative"]):
+    # A follow-up older than the review's newest state came before it on the platform (e.g. before
+    # the revision to positive that closed the ticket): it is recorded but cannot reopen, so the
+    # arrival order never decides how the ticket ends.
+    newer_than_state = review.state_occurred_at is None or event.occurred_at > review.state_occurred_at
+    if newer_than_state and sync.open_ticket(review) is None and followup_reopens(review, followup["negative"]):
         latest = sync.latest_ticket(review)
         if latest is not None:
             return status, sync.reopen_latest(review, reason=_("Reopened: the buyer added a negative follow-up."))

@@ -112,7 +112,7 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -149,6 +149,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets used by several fields get one stable name instead of a generated one.
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "tickets.choices.TicketStatus",
+    },
 }
 
 # Review-event ingestion limits (API.md § Push review events).
@@ -164,10 +168,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
     # The file-system broker expects its folders; web, worker and beat all publish or consume.
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_IGNORE_RESULT = True
@@ -180,7 +185,17 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
-    "pull-due-connectors": {"task": "reviews.tasks.pull_due_connectors_task", "schedule": 60.0},
+    "pull-due-connectors": {
+        "task": "reviews.tasks.pull_due_connectors_task",
+        "schedule": float(env_int("CONNECTOR_SWEEP_SECONDS", 60)),
+    },
+    # Safety net: whatever a lost task or a down broker left unassigned is picked up here.
+    "assign-waiting-tickets": {
+        "task": "tickets.tasks.assign_waiting_tickets_task",
+        "schedule": float(env_int("POOL_SWEEP_SECONDS", 60)),
+    },
+    # Warnings and breaches fire within a minute of their time.
+    "sweep-sla": {"task": "tickets.tasks.sweep_sla_task", "schedule": float(env_int("SLA_SWEEP_SECONDS", 30))},
 }
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

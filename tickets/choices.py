@@ -100,3 +100,6 @@ class TimelineKind(models.TextChoices):
     CAUSE_SET = "cause_set", _("Cause set")
     REMEDY = "remedy", _("Remedy")
     NOTE = "note", _("Note")
+    SLA = "sla", _("SLA")
+    POOL = "pool", _("Waiting in the pool")
+    DUTY = "duty", _("Returned to the pool")

@@ -1,4 +1,9 @@
+from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -6,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from reviews.choices import Platform, Tier
 
+from .calendars import parse_hours
 from .choices import (
     OPEN_STATUSES,
     ContactChannel,
@@ -19,9 +25,30 @@ from .choices import (
     TimelineKind,
 )
 
+SENIOR_SKILL = "senior"
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
 
 def default_skills():
     return []
+
+
+def default_weekly_hours():
+    return {day: [["09:00", "21:00"]] for day in _WEEKDAYS}
+
+
+def default_makeup_hours():
+    return [["09:00", "21:00"]]
+
+
+def weekly_schedule(value):
+    """{"mon": [["09:00", "18:00"]], …} -> {0: [(time, time)], …}; raises ValueError."""
+    if not isinstance(value, dict):
+        raise ValueError("Hours must be an object keyed by weekday (mon … sun).")
+    unknown = set(value) - set(_WEEKDAYS)
+    if unknown:
+        raise ValueError(f"Unknown weekday(s): {', '.join(sorted(unknown))}; use mon … sun.")
+    return {index: parse_hours(value.get(day)) for index, day in enumerate(_WEEKDAYS)}
 
 
 class AgentProfile(models.Model):
@@ -33,6 +60,12 @@ class AgentProfile(models.Model):
     skills = models.JSONField(_("skills"), default=default_skills, blank=True, help_text=_('e.g. ["senior"]'))
     capacity = models.PositiveSmallIntegerField(_("capacity"), default=30)
     on_duty = models.BooleanField(_("on duty"), default=False)
+    shift_schedule = models.JSONField(
+        _("weekly shifts"),
+        default=dict,
+        blank=True,
+        help_text=_('Hours by weekday, e.g. {"mon": [["09:00", "18:00"]], "sat": []}. Empty: any time while on duty.'),
+    )
     last_assigned_at = models.DateTimeField(_("last assignment"), null=True, blank=True)
 
     class Meta:
@@ -45,6 +78,149 @@ class AgentProfile(models.Model):
     @property
     def is_supervisor(self):
         return self.role == Role.SUPERVISOR
+
+    @property
+    def is_senior(self):
+        return SENIOR_SKILL in (self.skills or [])
+
+    def clean(self):
+        if not isinstance(self.skills, list) or not all(isinstance(s, str) for s in self.skills):
+            raise ValidationError({"skills": _('A list of skill tags, e.g. ["senior"].')})
+        try:
+            weekly_schedule(self.shift_schedule)
+        except ValueError as exc:
+            raise ValidationError({"shift_schedule": str(exc)}) from None
+
+    def works_now(self, now):
+        """On duty, and inside a shift when a weekly schedule is set."""
+        if not self.on_duty:
+            return False
+        if not self.shift_schedule:
+            return True
+        local = now.astimezone(ZoneInfo(settings.TIME_ZONE))
+        return any(o <= local.time() < c for o, c in weekly_schedule(self.shift_schedule).get(local.weekday(), []))
+
+
+class BusinessCalendar(models.Model):
+    """Opening hours per weekday, with holidays and make-up working days (调休), for SLA clocks."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    timezone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    weekly_hours = models.JSONField(
+        _("weekly hours"),
+        default=default_weekly_hours,
+        help_text=_('By weekday, e.g. {"mon": [["09:00", "21:00"]], "sun": []}; "24:00" ends the day.'),
+    )
+    makeup_day_hours = models.JSONField(
+        _("make-up day hours"),
+        default=default_makeup_hours,
+        blank=True,
+        help_text=_("Hours of a make-up working day (调休) that gives none of its own."),
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        try:
+            ZoneInfo(self.timezone)
+        except (ValueError, KeyError, ZoneInfoNotFoundError):
+            raise ValidationError({"timezone": _("Unknown time zone.")}) from None
+        try:
+            weekly = weekly_schedule(self.weekly_hours)
+            parse_hours(self.makeup_day_hours)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        if not any(weekly.values()):
+            raise ValidationError({"weekly_hours": _("Open at least one day a week, or SLA clocks never run.")})
+
+
+class CalendarDay(models.Model):
+    """A dated exception: a holiday (closed) or a make-up working day (open)."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("Holiday")
+        WORKDAY = "workday", _("Make-up working day (调休)")
+
+    calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="days")
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    hours = models.JSONField(
+        _("hours"), default=list, blank=True, help_text=_("Empty: the calendar's make-up day hours.")
+    )
+
+    class Meta:
+        ordering = ["date"]
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        constraints = [models.UniqueConstraint(fields=["calendar", "date"], name="calendar_day_unique")]
+
+    def __str__(self):
+        return f"{self.date} {self.get_kind_display()}"
+
+    def clean(self):
+        try:
+            parse_hours(self.hours)
+        except ValueError as exc:
+            raise ValidationError({"hours": str(exc)}) from None
+
+
+class SlaPolicy(models.Model):
+    """Per shop and tier: time to first contact (business minutes) and to resolution."""
+
+    class BreachAction(models.TextChoices):
+        ESCALATE = "escalate", _("Escalate to supervisors")
+        REASSIGN = "reassign", _("Reassign")
+        BOTH = "both", _("Reassign and escalate")
+
+    shop = models.ForeignKey("reviews.Shop", on_delete=models.CASCADE, related_name="sla_policies")
+    tier = models.CharField(
+        _("tier"),
+        max_length=16,
+        choices=Tier.choices,
+        blank=True,
+        help_text=_("Empty: any tier without its own policy."),
+    )
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="policies",
+        help_text=_("Empty: the clock runs around the clock."),
+    )
+    first_contact_minutes = models.PositiveIntegerField(_("first contact within (business minutes)"), default=60)
+    resolution_minutes = models.PositiveIntegerField(
+        _("resolution within (business minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the platform's revision window minus the margin."),
+    )
+    resolution_margin_hours = models.PositiveIntegerField(_("margin before the revision deadline (hours)"), default=24)
+    warning_ratio = models.DecimalField(
+        _("warn at share of target"),
+        max_digits=3,
+        decimal_places=2,
+        default=Decimal("0.75"),
+        validators=[MinValueValidator(Decimal("0.05")), MaxValueValidator(Decimal("0.99"))],
+    )
+    breach_action = models.CharField(
+        _("on breach"), max_length=16, choices=BreachAction.choices, default=BreachAction.ESCALATE
+    )
+
+    class Meta:
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        constraints = [models.UniqueConstraint(fields=["shop", "tier"], name="sla_policy_per_shop_tier")]
+
+    def __str__(self):
+        return f"{self.shop} {self.get_tier_display() or _('any tier')}"
 
 
 class Ticket(models.Model):
@@ -69,6 +245,13 @@ class Ticket(models.Model):
     sla_state = models.CharField(_("SLA"), max_length=16, choices=SlaState.choices, default=SlaState.OK)
     first_contact_due_at = models.DateTimeField(_("first contact due"), null=True, blank=True)
     resolution_due_at = models.DateTimeField(_("resolution due"), null=True, blank=True)
+    first_contact_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution_warn_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When each clock's warning or breach fired: set once, by a conditional update, so never twice.
+    first_contact_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_contact_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution_warned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
     first_contact_at = models.DateTimeField(_("first contact"), null=True, blank=True)
     first_reached_at = models.DateTimeField(_("first reached"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
@@ -89,6 +272,41 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["shop", "status"], name="ticket_shop_status"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
+            # The SLA sweep reads only tickets whose clock is still running and has not fired.
+            models.Index(
+                fields=["first_contact_warn_at"],
+                name="ticket_fc_warn_due",
+                condition=Q(
+                    status__in=sorted(OPEN_STATUSES),
+                    first_contact_at__isnull=True,
+                    first_contact_warned_at__isnull=True,
+                ),
+            ),
+            models.Index(
+                fields=["first_contact_due_at"],
+                name="ticket_fc_breach_due",
+                condition=Q(
+                    status__in=sorted(OPEN_STATUSES),
+                    first_contact_at__isnull=True,
+                    first_contact_breached_at__isnull=True,
+                ),
+            ),
+            models.Index(
+                fields=["resolution_warn_at"],
+                name="ticket_res_warn_due",
+                condition=Q(status__in=sorted(OPEN_STATUSES), resolution_warned_at__isnull=True),
+            ),
+            models.Index(
+                fields=["resolution_due_at"],
+                name="ticket_res_breach_due",
+                condition=Q(status__in=sorted(OPEN_STATUSES), resolution_breached_at__isnull=True),
+            ),
+            # The unassigned pool, oldest due first.
+            models.Index(
+                fields=["first_contact_due_at", "id"],
+                name="ticket_pool",
+                condition=Q(status__in=sorted(OPEN_STATUSES), assignee__isnull=True),
+            ),
         ]
 
     def __str__(self):
@@ -123,6 +341,32 @@ class TicketEvent(models.Model):
         return f"{self.ticket_id} {self.kind}"
 
 
+class Notification(models.Model):
+    """An in-app notice to one person (SLA warnings and breaches, escalations)."""
+
+    class Kind(models.TextChoices):
+        SLA_WARNING = "sla_warning", _("SLA warning")
+        SLA_BREACH = "sla_breach", _("SLA breach")
+        ESCALATED = "escalated", _("Escalated")
+        ASSIGNED = "assigned", _("Assigned to you")
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    message = models.TextField(_("message"))
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+
+    def __str__(self):
+        return self.message[:60]
+
+
 class ContactAttempt(models.Model):
     """One try to reach the buyer, by any channel, with its result."""
 
@@ -131,7 +375,7 @@ class ContactAttempt(models.Model):
     channel = models.CharField(_("channel"), max_length=16, choices=ContactChannel.choices)
     result = models.CharField(_("result"), max_length=16, choices=ContactResult.choices)
     note = models.TextField(_("note"), blank=True)
-    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -7,11 +7,21 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from reviewdesk.db import bulk_update_rows
 from reviews.choices import Tier
 
-from .choices import CLOSED_STATUSES, OPEN_STATUSES, Outcome, TicketStatus, TimelineKind
+from .choices import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    ContactChannel,
+    ContactResult,
+    Outcome,
+    TicketStatus,
+    TimelineKind,
+)
 from .lifecycle import timeline_event, transition
-from .models import Ticket, TicketEvent
+from .models import ContactAttempt, Ticket, TicketEvent
+from .sla import SlaPlanner, live_state
 
 logger = logging.getLogger(__name__)
 
@@ -27,10 +37,18 @@ _TICKET_SYNC_FIELDS = [
 
 
 def tickets_need_assignment(ticket_ids):
-    """Called after commit with tickets that opened or reopened: the seam where the assignment
-    engine hooks in (it queues one assignment task per ticket)."""
-    if ticket_ids:
-        logger.info("tickets waiting for assignment: %s", ticket_ids)
+    """Called after commit with tickets that opened or reopened: one assignment task each."""
+    from .tasks import queue_assignment
+
+    queue_assignment(ticket_ids)
+
+
+def capacity_freed(shop_ids):
+    """Called after commit when assigned tickets closed: their agents can take pool tickets."""
+    from .tasks import queue_pool_assignment
+
+    if shop_ids:
+        queue_pool_assignment(sorted(shop_ids))
 
 
 class ReviewTicketSync:
@@ -41,24 +59,30 @@ class ReviewTicketSync:
     and timeline rows with a handful of queries whatever the batch size.
     """
 
-    def __init__(self, review_ids, *, actor_label):
+    def __init__(self, reviews, *, actor_label):
+        """`reviews`: the review objects of the batch, saved or new (not yet inserted)."""
         self.actor_label = actor_label
-        self.by_review = {}
+        self.planner = SlaPlanner()
+        self.freed_shop_ids = set()
+        # Keyed by the review object itself: a new review has no primary key until flush time.
+        self.by_review = {id(review): [] for review in reviews}
         self._new, self._changed, self._events = [], {}, []
         self._needs_assignment = []
-        if review_ids:
-            for ticket in Ticket.objects.select_for_update().filter(review_id__in=review_ids).order_by("id"):
-                self.by_review.setdefault(ticket.review_id, []).append(ticket)
+        saved = {review.pk: review for review in reviews if review.pk is not None}
+        if saved:
+            for ticket in Ticket.objects.select_for_update().filter(review_id__in=saved).order_by("id"):
+                ticket.review = saved[ticket.review_id]
+                self.by_review[id(ticket.review)].append(ticket)
 
     # Reads -----------------------------------------------------------------------------------
     def open_ticket(self, review):
-        for ticket in reversed(self.by_review.get(review.pk, ())):
+        for ticket in reversed(self.by_review.get(id(review), ())):
             if ticket.status in OPEN_STATUSES:
                 return ticket
         return None
 
     def latest_ticket(self, review):
-        tickets = self.by_review.get(review.pk)
+        tickets = self.by_review.get(id(review))
         return tickets[-1] if tickets else None
 
     # Writes ----------------------------------------------------------------------------------
@@ -74,7 +98,13 @@ class ReviewTicketSync:
             tier=review.tier or Tier.NEGATIVE,
             status=TicketStatus.NEW,
         )
-        self.by_review.setdefault(review.pk, []).append(ticket)
+        self.planner.start_clocks(
+            ticket,
+            opened_at=ticket.created_at,
+            rated_at=review.rated_at,
+            revision_window_days=review.shop.effective_revision_window_days,
+        )
+        self.by_review.setdefault(id(review), []).append(ticket)
         self._new.append(ticket)
         self._needs_assignment.append(ticket)
         self._events.append(
@@ -94,6 +124,8 @@ class ReviewTicketSync:
         verifies the outcome an agent already claimed on the latest closed ticket."""
         ticket = self.open_ticket(review)
         if ticket is not None:
+            if ticket.assignee_id:
+                self.freed_shop_ids.add(ticket.shop_id)
             ticket.outcome, ticket.outcome_verified = outcome, True
             self._record(
                 ticket,
@@ -108,7 +140,9 @@ class ReviewTicketSync:
             )
             return ticket
         ticket = self.latest_ticket(review)
-        if ticket is None or (ticket.outcome == outcome and ticket.outcome_verified):
+        # The first platform fact settles a closed ticket: a deletion after a verified revision
+        # (or the reverse) is kept on the review, not written over the ticket's outcome.
+        if ticket is None or ticket.outcome_verified:
             return ticket
         claimed = ticket.outcome
         ticket.outcome, ticket.outcome_verified = outcome, True
@@ -163,7 +197,7 @@ class ReviewTicketSync:
         if self._new:
             Ticket.objects.bulk_create(self._new)
         if self._changed:
-            Ticket.objects.bulk_update(list(self._changed.values()), _TICKET_SYNC_FIELDS)
+            bulk_update_rows(self._changed.values(), _TICKET_SYNC_FIELDS)
         if self._events:
             for event in self._events:
                 event.ticket_id = event.ticket.pk
@@ -173,7 +207,68 @@ class ReviewTicketSync:
         return ids
 
 
-def after_commit_assign(ticket_ids):
-    """Hand opened or reopened tickets to assignment once the transaction that made them commits."""
+def after_commit_assign(ticket_ids, freed_shop_ids=()):
+    """Hand opened or reopened tickets to assignment, and freed capacity to the pool, once the
+    transaction that made them commits."""
     if ticket_ids:
         transaction.on_commit(lambda: tickets_need_assignment(list(ticket_ids)))
+    if freed_shop_ids:
+        transaction.on_commit(lambda: capacity_freed(set(freed_shop_ids)))
+
+
+class TicketActionRefused(Exception):
+    """A person's action the rules do not allow; the message says why, `code` names it."""
+
+    def __init__(self, message, code):
+        super().__init__(message)
+        self.code = code
+
+
+def contact_attempt_log(ticket_id, user, *, channel, result, note=""):
+    """Record a try to reach the buyer. The first one stops the first-contact clock; the first
+    `reached` sets first_reached_at. Returns the attempt."""
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+        if ticket.status in CLOSED_STATUSES:
+            raise TicketActionRefused(
+                _("This ticket is closed; reopen it before contacting the buyer."), "ticket_closed"
+            )
+        attempt = ContactAttempt.objects.create(
+            ticket=ticket, agent=user, channel=channel, result=result, note=note, created_at=now
+        )
+        events = []
+        if ticket.first_contact_at is None:
+            ticket.first_contact_at = now
+        if result == ContactResult.REACHED and ticket.first_reached_at is None:
+            ticket.first_reached_at = now
+        if ticket.status in (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.REOPENED):
+            events.append(transition(ticket, TicketStatus.IN_PROGRESS, actor=user, message=_("Contacting the buyer.")))
+        events.append(
+            timeline_event(
+                ticket,
+                TimelineKind.CONTACT_ATTEMPT,
+                actor=user,
+                message=_("%(channel)s: %(result)s")
+                % {
+                    "channel": ContactChannel(channel).label,
+                    "result": ContactResult(result).label,
+                },
+                data={"attempt": attempt.pk, "channel": channel, "result": result, "note": note},
+            )
+        )
+        ticket.sla_state = live_state(ticket, now)
+        ticket.updated_at = now
+        ticket.save(
+            update_fields=[
+                "first_contact_at",
+                "first_reached_at",
+                "status",
+                "sla_state",
+                "updated_at",
+                "closed_at",
+                "resolved_at",
+            ]
+        )
+        TicketEvent.objects.bulk_create(events)
+    return attempt

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from ..choices import ContactChannel, ContactResult
 from ..models import ContactAttempt, Remedy, Ticket, TicketEvent
 
 
@@ -144,3 +145,31 @@ class TicketDetailSerializer(TicketSerializer):
 
     class Meta(TicketSerializer.Meta):
         fields = [*TicketSerializer.Meta.fields, "contact_attempts", "remedies", "timeline"]
+
+
+# Input shapes -----------------------------------------------------------------------------
+
+
+class ContactAttemptInSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=ContactChannel.choices)
+    result = serializers.ChoiceField(choices=ContactResult.choices)
+    note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+
+class AssignInSerializer(serializers.Serializer):
+    agent = serializers.IntegerField(min_value=1)
+    force = serializers.BooleanField(required=False, default=False, help_text="Assign even over the agent's capacity.")
+
+
+class DutyInSerializer(serializers.Serializer):
+    on_duty = serializers.BooleanField()
+    return_tickets = serializers.BooleanField(
+        required=False, default=False, help_text="Going off duty: hand back tickets not yet contacted."
+    )
+
+
+class DutySerializer(serializers.Serializer):
+    on_duty = serializers.BooleanField()
+    capacity = serializers.IntegerField()
+    open_tickets = serializers.IntegerField()
+    returned_ticket_ids = serializers.ListField(child=serializers.IntegerField())

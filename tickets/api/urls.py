@@ -1,7 +1,11 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .views import TicketViewSet
+from .views import AgentDutyView, TicketViewSet
 
 router = SimpleRouter()
 router.register("tickets", TicketViewSet, basename="ticket")
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    path("agents/me/duty/", AgentDutyView.as_view(), name="agent-duty"),
+]

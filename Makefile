@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format services migrate demo clean
+.PHONY: run test lint format services messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,11 @@ lint: $(VENV)/.dev
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## messages: refresh locale/zh_Hans from the sources (translate the new entries), then compile.
+messages: $(VENV)/.dev
+	DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=var --ignore=tests --ignore=bench
+	DEBUG=1 $(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
 
 ## services: start PostgreSQL and Redis if they are not running.
 services:

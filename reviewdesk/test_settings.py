@@ -9,6 +9,8 @@ os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("SECRET_KEY", "test-only-not-secret")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+# Tests assert English texts; requests still follow Accept-Language (see test_translations).
+os.environ.setdefault("LANGUAGE_CODE", "en")
 
 from .settings import *  # noqa: E402,F403
 

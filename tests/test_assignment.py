@@ -20,7 +20,13 @@ from tickets.assignment import agent_set_duty, assign_ticket, assign_waiting_tic
 from tickets.choices import Role, TicketStatus
 from tickets.models import AgentProfile, Ticket, TicketEvent
 from tickets.services import contact_attempt_log
-from tickets.tasks import assign_ticket_task, assign_waiting_tickets_task, queue_assignment, queue_pool_assignment
+from tickets.tasks import (
+    assign_ticket_task,
+    assign_tickets_task,
+    assign_waiting_tickets_task,
+    queue_assignment,
+    queue_pool_assignment,
+)
 
 from .conftest import event
 from .factories import make_agent
@@ -121,9 +127,10 @@ def publish():
     """The broker edge: what would have been sent, per task, without sending it."""
     with (
         patch.object(assign_ticket_task, "apply_async") as assign,
+        patch.object(assign_tickets_task, "apply_async") as assign_batch,
         patch.object(assign_waiting_tickets_task, "apply_async") as pool,
     ):
-        yield {"assign": assign, "pool": pool}
+        yield {"assign": assign, "assign_batch": assign_batch, "pool": pool}
 
 
 def run_sent(mock, task):
@@ -719,7 +726,7 @@ def test_reassignment_after_a_breach_with_no_other_eligible_agent_leaves_the_tic
 # Scheduling after commit -----------------------------------------------------------------------
 
 
-def test_pushing_events_queues_exactly_one_assign_ticket_task_per_opened_ticket_after_commit(
+def test_pushing_a_batch_queues_one_assignment_task_for_all_its_opened_tickets_after_commit(
     shop_a, push, zhang, publish, django_capture_on_commit_callbacks
 ):
     batch = {
@@ -731,21 +738,22 @@ def test_pushing_events_queues_exactly_one_assign_ticket_task_per_opened_ticket_
     }
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = push(batch)
-        assert publish["assign"].call_count == 0  # nothing leaves before the commit
+        assert publish["assign_batch"].call_count == 0  # nothing leaves before the commit
 
     assert response.status_code == 200
     first, second = Ticket.objects.order_by("id")
     assert [r["ticket_id"] for r in response.json()["results"]] == [first.pk, second.pk, None]
     assert len(callbacks) == 1
-    assert publish["assign"].call_args_list == [
-        call(args=(first.pk,), kwargs={}, retry=True, retry_policy=ANY),
-        call(args=(second.pk,), kwargs={}, retry=True, retry_policy=ANY),
+    # One message for the whole batch, not one per ticket: the push returns sooner and the worker
+    # places the tickets in one transaction.
+    assert publish["assign_batch"].call_args_list == [
+        call(args=([first.pk, second.pk],), kwargs={}, retry=True, retry_policy=ANY)
     ]
+    assert publish["assign"].call_count == 0
     assert publish["pool"].call_count == 0
     assert Ticket.objects.filter(assignee__isnull=True).count() == 2  # the worker has not run yet
 
-    assign_ticket_task(first.pk)
-    assign_ticket_task(second.pk)
+    run_sent(publish["assign_batch"], assign_tickets_task)
 
     assert set(Ticket.objects.values_list("assignee_id", flat=True)) == {zhang.pk}
 

@@ -10,14 +10,16 @@ agents are row-locked in id order while their loads are counted.
 import datetime as dt
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from reviewdesk.db import bulk_update_rows
+
 from .choices import OPEN_STATUSES, Role, TicketStatus, TimelineKind
 from .lifecycle import timeline_event, transition
-from .models import AgentProfile, Notification, Ticket
+from .models import AgentProfile, Notification, Ticket, TicketEvent
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 WAITING_STATUSES = (TicketStatus.NEW, TicketStatus.REOPENED)
@@ -32,12 +34,24 @@ class AssignmentRefused(Exception):
 
 
 def _lock_agents(shop_id):
-    return list(
+    return _lock_agents_of_shops({shop_id})
+
+
+def _lock_agents_of_shops(shop_ids):
+    """Row-lock the agents of these shops, each once and in id order; `shop_ids` on each says
+    which of the shops they work."""
+    profiles = {}
+    rows = (
         AgentProfile.objects.select_for_update(of=("self",))
-        .filter(shops=shop_id, role=Role.AGENT, user__is_active=True)
+        .filter(shops__in=shop_ids, role=Role.AGENT, user__is_active=True)
         .select_related("user")
+        .annotate(shop=F("shops"))
         .order_by("id")
     )
+    for row in rows:  # one row per (agent, shop)
+        profile = profiles.setdefault(row.pk, row)
+        profile.shop_ids = getattr(profile, "shop_ids", set()) | {row.shop}
+    return list(profiles.values())
 
 
 def open_loads(user_ids):
@@ -147,73 +161,120 @@ def _needs_senior(ticket):
 def assign_ticket(ticket_id, *, now=None, note_wait=True):
     """Assign one waiting ticket by the rules. Returns the ticket (assignee None when it waits
     in the pool), or None when it is not waiting or another worker holds it."""
+    tickets = assign_tickets([ticket_id], now=now, note_wait=note_wait)
+    return tickets[0] if tickets else None
+
+
+def assign_tickets(ticket_ids, *, now=None, note_wait=True):
+    """Assign waiting tickets, most urgent first, in one transaction; returns those it claimed.
+
+    The same rules as one at a time, applied in memory: the tickets are claimed with SKIP LOCKED,
+    every agent of their shops is row-locked once (in id order) and their loads counted once, and
+    each choice updates those loads and idle times before the next ticket is placed. A batch of an
+    ingest therefore costs a handful of queries, not a transaction per ticket.
+    """
     now = now or timezone.now()
     with transaction.atomic():
-        ticket = _claim(ticket_id)
-        if ticket is None or ticket.status not in WAITING_STATUSES:
-            return None
-        if ticket.assignee_id and ticket.status == TicketStatus.NEW:
-            return None
-        needs_senior = _needs_senior(ticket)
-        agents = _lock_agents(ticket.shop_id)
-        eligible = [p for p in agents if p.works_now(now) and (p.is_senior or not needs_senior)]
-        loads = open_loads([p.user_id for p in eligible])
-        if ticket.assignee_id:  # reopened: back to the agent who knows the buyer, if working
-            previous = next((p for p in eligible if p.user_id == ticket.assignee_id), None)
-            # Still within capacity: the reopened ticket already counts in their load.
+        tickets = [
+            t
+            for t in Ticket.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("review__buyer", "assignee")
+            .filter(pk__in=list(ticket_ids), status__in=WAITING_STATUSES)
+            .order_by("first_contact_due_at", "id")
+            if not (t.assignee_id and t.status == TicketStatus.NEW)
+        ]
+        if not tickets:
+            return []
+        agents = _lock_agents_of_shops({t.shop_id for t in tickets})
+        loads = open_loads([p.user_id for p in agents])
+        working = [p for p in agents if p.works_now(now)]
+        changed_tickets, events, notifications, busy = [], [], [], {}
+        for ticket in tickets:
+            needs_senior = _needs_senior(ticket)
+            eligible = [p for p in working if ticket.shop_id in p.shop_ids and (p.is_senior or not needs_senior)]
+            previous_id = ticket.assignee_id
+            previous = next((p for p in eligible if p.user_id == previous_id), None) if previous_id else None
+            # Reopened: back to the agent who knows the buyer, if working and within capacity
+            # (the reopened ticket already counts in their load).
             if previous is not None and loads.get(previous.user_id, 0) <= previous.capacity:
-                decision = _decision("previous_agent", previous, eligible, loads, needs_senior)
-                return _assign(ticket, previous, now, rule="previous_agent", decision=decision)
-        chosen, rule = _choose(eligible, loads)
-        if chosen is not None:
-            return _assign(
-                ticket, chosen, now, rule=rule, decision=_decision(rule, chosen, eligible, loads, needs_senior)
+                chosen, rule = previous, "previous_agent"
+            else:
+                chosen, rule = _choose(eligible, loads)
+            decision = _decision(rule, chosen, eligible, loads, needs_senior)
+            if chosen is None:
+                if previous_id:
+                    ticket.assignee, ticket.updated_at = None, now
+                    loads[previous_id] = loads.get(previous_id, 1) - 1
+                    changed_tickets.append(ticket)
+                if note_wait:
+                    events.append(
+                        timeline_event(
+                            ticket,
+                            TimelineKind.POOL,
+                            actor_label="assignment",
+                            message=_pool_message(rule),
+                            data=decision,
+                        )
+                    )
+                continue
+            if chosen.user_id != previous_id:
+                loads[chosen.user_id] = loads.get(chosen.user_id, 0) + 1
+                if previous_id:
+                    loads[previous_id] = loads.get(previous_id, 1) - 1
+            message = _("Assigned to %(agent)s: %(why)s.") % {"agent": str(chosen), "why": _(_RULE_TEXT[rule])}
+            ticket.assignee = chosen.user
+            events.append(
+                transition(
+                    ticket,
+                    TicketStatus.ASSIGNED,
+                    kind=TimelineKind.ASSIGNED,
+                    actor_label="assignment",
+                    message=message,
+                    data=decision,
+                )
             )
-        fields = []
-        if ticket.assignee_id:
-            ticket.assignee = None
-            fields.append("assignee")
-        if note_wait:
-            message = (
-                _("Waiting in the pool: every eligible agent is at capacity.")
-                if rule == "no_capacity"
-                else _("Waiting in the pool: no agent is on duty for this shop.")
-            )
-            timeline_event(
-                ticket,
-                TimelineKind.POOL,
-                actor_label="assignment",
-                message=message,
-                data=_decision(rule, None, eligible, loads, needs_senior),
-            ).save()
-        if fields:
-            ticket.updated_at = now
-            ticket.save(update_fields=[*fields, "updated_at"])
-        return ticket
+            if previous_id and previous_id != chosen.user_id:
+                notifications.append(
+                    Notification(
+                        recipient=chosen.user,
+                        ticket=ticket,
+                        kind=Notification.Kind.ASSIGNED,
+                        message=message,
+                        created_at=now,
+                    )
+                )
+            chosen.last_assigned_at = now
+            busy[chosen.pk] = chosen
+            changed_tickets.append(ticket)
+        bulk_update_rows(changed_tickets, ["assignee", "status", "closed_at", "resolved_at", "updated_at"])
+        TicketEvent.objects.bulk_create(events)
+        Notification.objects.bulk_create(notifications)
+        bulk_update_rows(busy.values(), ["last_assigned_at"])
+    return tickets
 
 
-def assign_waiting_tickets(*, shop_ids=None, limit=2000):
-    """Assign pool tickets, most urgent first; returns how many were assigned. Stops trying a
-    shop once a ticket of it finds no capacity (and no senior rule applied)."""
-    # A reopened ticket keeps its previous agent until assign_ticket decides, so it is swept too:
+def _pool_message(rule):
+    if rule == "no_capacity":
+        return _("Waiting in the pool: every eligible agent is at capacity.")
+    return _("Waiting in the pool: no agent is on duty for this shop.")
+
+
+def assign_waiting_tickets(*, shop_ids=None, limit=2000, chunk=200):
+    """Assign pool tickets, most urgent first, in batches; returns how many were assigned."""
+    # A reopened ticket keeps its previous agent until assignment decides, so it is swept too:
     # otherwise a lost assignment task would leave it with that agent, working or not.
     pool = Ticket.objects.filter(
         Q(status__in=WAITING_STATUSES, assignee__isnull=True) | Q(status=TicketStatus.REOPENED)
     )
     if shop_ids is not None:
         pool = pool.filter(shop_id__in=shop_ids)
-    rows = list(pool.order_by("first_contact_due_at", "id").values_list("id", "shop_id")[:limit])
-    full_shops, assigned = set(), 0
-    for ticket_id, shop_id in rows:
-        if shop_id in full_shops:
-            continue
-        ticket = assign_ticket(ticket_id, note_wait=False)
-        if ticket is None:
-            continue
-        if ticket.assignee_id:
-            assigned += 1
-        elif not _needs_senior(ticket):
-            full_shops.add(shop_id)
+    ids = list(pool.order_by("first_contact_due_at", "id").values_list("id", flat=True)[:limit])
+    assigned = 0
+    for start in range(0, len(ids), chunk):
+        tickets = assign_tickets(ids[start : start + chunk], note_wait=False)
+        assigned += sum(1 for t in tickets if t.assignee_id and t.status == TicketStatus.ASSIGNED)
+        if tickets and not any(t.assignee_id for t in tickets):
+            break  # nobody could take any of the most urgent ones: the rest would not fit either
     return assigned
 
 

@@ -8,7 +8,7 @@ import logging
 
 from celery import shared_task
 
-from .assignment import assign_ticket, assign_waiting_tickets
+from .assignment import assign_tickets, assign_waiting_tickets
 from .sla import sla_sweep
 
 logger = logging.getLogger(__name__)
@@ -17,9 +17,18 @@ logger = logging.getLogger(__name__)
 _PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
 
 
+# Ids per assignment task: an ingest batch of 500 events opens at most 500 tickets.
+ASSIGN_CHUNK = 500
+
+
 @shared_task
 def assign_ticket_task(ticket_id):
-    assign_ticket(ticket_id)
+    assign_tickets([ticket_id])
+
+
+@shared_task
+def assign_tickets_task(ticket_ids):
+    assign_tickets(ticket_ids)
 
 
 @shared_task
@@ -40,8 +49,13 @@ def _publish(task, *args, **kwargs):
 
 
 def queue_assignment(ticket_ids):
-    for ticket_id in ticket_ids:
-        _publish(assign_ticket_task, ticket_id)
+    """One task for a single ticket, one per chunk for a batch: a 500-event push is one message."""
+    ticket_ids = list(ticket_ids)
+    if len(ticket_ids) == 1:
+        _publish(assign_ticket_task, ticket_ids[0])
+        return
+    for start in range(0, len(ticket_ids), ASSIGN_CHUNK):
+        _publish(assign_tickets_task, ticket_ids[start : start + ASSIGN_CHUNK])
 
 
 def queue_pool_assignment(shop_ids):

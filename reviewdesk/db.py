@@ -44,7 +44,7 @@ def bulk_update_rows(objs, fields, *, batch_size=1000):
             sql = (
                 f"UPDATE {table} AS t SET {assignments} "
                 f"FROM (VALUES {', '.join([row_placeholder] * len(batch))}) AS v({', '.join(value_names)}) "
-                f"WHERE t.{quote(pk.column)} = v.pk::{pk.db_type(connection)}"  # noqa: S608
+                f"WHERE t.{quote(pk.column)} = v.pk::{pk.db_type(connection)}"
             )
             cursor.execute(sql, params)
             updated += cursor.rowcount

@@ -55,6 +55,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 from common import (  # noqa: E402
+    NEGATIVE,
     REPO,
     VENV_BIN,
     KeepAliveClient,
@@ -87,14 +88,6 @@ TARGET_SPREAD = 1
 TARGET_EVENT_TO_ASSIGNED_P95_S = 2.0
 TARGET_SWEEP_S = 1.0
 
-NEGATIVE = [
-    "收到就是坏的，外包装破损严重，联系客服半天没人回。",
-    "与描述严重不符，质量太差了，用了两天就坏了，要求退款。",
-    "发错货了！颜色和尺码都不对，非常失望。",
-    "有很大的异味，洗了几次都没用，差评。",
-    "快递暴力运输，茶叶罐都压扁了，商家也不处理。",
-    "假货，和专柜的完全不一样，已经投诉了。",
-]
 ITEMS = [
     ("6801234501", "SKU-TEA-250", "明前龙井绿茶 2026新茶 250g 礼盒装", "168.00", "250g礼盒装"),
     ("6801234503", "SKU-CUP-01", "德化白瓷功夫茶具套装 家用", "89.90", "羊脂玉白 8件套"),

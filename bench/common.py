@@ -45,6 +45,16 @@ except ImportError:  # pragma: no cover - orjson is a runtime dependency of the 
 
     json_loads = json.loads
 
+# Negative review texts shared by the benchmarks (nothing here ties a reward to a review).
+NEGATIVE = [
+    "收到就是坏的，外包装破损严重，联系客服半天没人回。",
+    "与描述严重不符，质量太差了，用了两天就坏了，要求退款。",
+    "发错货了！颜色和尺码都不对，非常失望。",
+    "有很大的异味，洗了几次都没用，差评。",
+    "快递暴力运输，茶叶罐都压扁了，商家也不处理。",
+    "假货，和专柜的完全不一样，已经投诉了。",
+]
+
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = REPO / ".venv" / "bin"

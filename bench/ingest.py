@@ -30,6 +30,7 @@ from urllib.parse import urlencode
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (  # noqa: E402
+    NEGATIVE,
     KeepAliveClient,
     bench_server,
     exit_on_sigterm,
@@ -106,14 +107,6 @@ NEUTRAL = [
     "物流有点慢，等了五天才到，东西还行。",
     "质量中规中矩，这个价格也就这样了。",
     "尺码偏小一码，换货有点麻烦，勉强接受。",
-]
-NEGATIVE = [
-    "收到就是坏的，外包装破损严重，联系客服半天没人回。",
-    "与描述严重不符，质量太差了，用了两天就坏了，要求退款。",
-    "发错货了！颜色和尺码都不对，非常失望。",
-    "有很大的异味，洗了几次都没用，差评。",
-    "快递暴力运输，茶叶罐都压扁了，商家也不处理。",
-    "假货，和专柜的完全不一样，已经投诉了。",
 ]
 
 

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format services messages clean
+.PHONY: run test lint format services browser messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ run: $(VENV)/.runtime
 	@HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) scripts/run-dev.sh
 
 ## test: lint, migration check, then pytest against the local PostgreSQL and Redis.
-test: $(VENV)/.dev services
+test: $(VENV)/.dev services browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	DJANGO_SETTINGS_MODULE=reviewdesk.test_settings DATABASE_URL=sqlite:///:memory: $(BIN)/python manage.py makemigrations --check --dry-run
@@ -48,6 +48,10 @@ messages: $(VENV)/.dev
 ## services: start PostgreSQL and Redis if they are not running.
 services:
 	@scripts/ensure-services.sh
+
+## browser: Debian's chromium for the Playwright tests (Playwright cannot download its own here).
+browser:
+	@scripts/ensure-chromium.sh
 
 clean:
 	rm -rf $(VENV) var/

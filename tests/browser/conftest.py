@@ -64,7 +64,8 @@ def shot(request):
     counter = iter(range(1, 1000))
 
     def _shot(page, name):
-        path = folder / f"{next(counter):02d}-{re.sub(r'[^\w.-]+', '_', name)}.png"
+        slug = re.sub(r"[^\w.-]+", "_", name)
+        path = folder / f"{next(counter):02d}-{slug}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
 

@@ -566,3 +566,198 @@ def test_a_duty_change_without_on_duty_is_an_invalid_body_and_changes_nothing(ag
 
     assert_error(response, 400, "invalid_body", fields=["on_duty"])
     assert list(AgentProfile.objects.values()) == before
+
+
+# Cause, outcome, remedies, causes (issue 4) ------------------------------------------------------
+
+
+def revised_positive(review_id="r-1"):
+    return {
+        "event_id": f"e-revised-{review_id}",
+        "type": "review.revised",
+        "occurred_at": "2026-03-03T09:00:00+08:00",
+        "platform": "taobao",
+        "shop": "tb-a",
+        "review_id": review_id,
+        "rating": {"stars": 5},
+    }
+
+
+def test_the_assignee_sets_the_cause_and_gets_the_ticket(ticket, agent):
+    response = as_person(agent).post(url(ticket, "cause"), {"cause": "poor_quality", "note": "线头"}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert (response.json()["id"], response.json()["cause"]) == (ticket.pk, "poor_quality")
+    row = last_row(ticket)
+    assert (row.kind, row.actor_id, row.data) == (
+        "cause_set",
+        agent.pk,
+        {"from": None, "to": "poor_quality", "note": "线头"},
+    )
+
+
+def test_an_unknown_cause_is_an_invalid_body_naming_the_cause(ticket, agent):
+    before = snapshot(ticket)
+
+    response = as_person(agent).post(url(ticket, "cause"), {"cause": "nope"}, format="json")
+
+    assert_error(response, 400, "invalid_body", fields=["cause"])
+    assert snapshot(ticket) == before
+
+
+def test_setting_the_cause_of_a_closed_ticket_is_a_409(closed_ticket, agent):
+    before = snapshot(closed_ticket)
+
+    response = as_person(agent).post(url(closed_ticket, "cause"), {"cause": "damaged"}, format="json")
+
+    assert_error(response, 409, "ticket_closed")
+    assert snapshot(closed_ticket) == before
+
+
+@pytest.mark.parametrize("action", ["cause", "outcome", "remedies"])
+def test_another_agent_of_the_shop_may_not_act_on_the_ticket(ticket, colleague, action):
+    before = snapshot(ticket)
+    body = {"cause": "damaged", "outcome": "unreachable", "kind": "coupon", "amount": "5.00", "status": "offered"}
+
+    response = as_person(colleague).post(url(ticket, action), body, format="json")
+
+    assert_error(response, 403, "permission_denied")
+    assert snapshot(ticket) == before
+
+
+@pytest.mark.parametrize("action", ["cause", "outcome", "remedies"])
+@pytest.mark.parametrize("caller", ["agent_b", "outsider", "supervisor_b"])
+def test_a_person_who_may_not_see_the_shop_gets_404_for_issue_4_actions(ticket, caller, action, request):
+    person = request.getfixturevalue(caller)
+    before = snapshot(ticket)
+    body = {"cause": "damaged", "outcome": "unreachable", "kind": "coupon", "amount": "5.00", "status": "offered"}
+
+    response = as_person(person).post(url(ticket, action), body, format="json")
+
+    assert_error(response, 404, "not_found")
+    assert snapshot(ticket) == before
+
+
+@pytest.mark.parametrize("action", ["cause", "outcome", "remedies"])
+def test_an_integration_key_may_not_use_issue_4_actions(ticket, key_a, action):
+    before = snapshot(ticket)
+
+    response = as_key(key_a).post(url(ticket, action), {"cause": "damaged"}, format="json")
+
+    assert_error(response, 403, "permission_denied")
+    assert snapshot(ticket) == before
+
+
+def test_claiming_an_outcome_over_the_api_closes_the_ticket_unverified(ticket, agent):
+    response = as_person(agent).post(
+        url(ticket, "outcome"), {"outcome": "buyer_refused", "note": "不接受"}, format="json"
+    )
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["status"], body["outcome"], body["verified"]) == ("closed_unresolved", "buyer_refused", False)
+    assert body["closed_at"] is not None
+
+
+def test_an_unknown_outcome_is_an_invalid_body(ticket, agent):
+    before = snapshot(ticket)
+
+    response = as_person(agent).post(url(ticket, "outcome"), {"outcome": "bribed"}, format="json")
+
+    assert_error(response, 400, "invalid_body", fields=["outcome"])
+    assert snapshot(ticket) == before
+
+
+def test_claiming_on_a_closed_ticket_over_the_api_is_a_409(closed_ticket, agent):
+    before = snapshot(closed_ticket)
+
+    response = as_person(agent).post(url(closed_ticket, "outcome"), {"outcome": "revised_positive"}, format="json")
+
+    assert_error(response, 409, "ticket_closed")
+    assert snapshot(closed_ticket) == before
+
+
+def test_a_claimed_revision_is_verified_when_the_platform_reports_it(ticket, agent, push):
+    client = as_person(agent)
+    claimed = client.post(url(ticket, "outcome"), {"outcome": "revised_positive"}, format="json").json()
+    assert (claimed["status"], claimed["outcome"], claimed["verified"]) == ("resolved", "revised_positive", False)
+
+    response = push(revised_positive())
+
+    assert response.status_code == 200, response.content
+    assert response.json()["results"][0]["ticket_id"] == ticket.pk
+    body = client.get(f"/api/v1/tickets/{ticket.pk}/").json()
+    assert (body["status"], body["outcome"], body["verified"]) == ("resolved", "revised_positive", True)
+    row = last_row(ticket)
+    assert (row.kind, row.data) == (
+        "outcome_verified",
+        {"outcome": "revised_positive", "claimed": "revised_positive", "verified": True},
+    )
+
+
+def test_a_remedy_within_the_cap_is_recorded_over_the_api(ticket, agent):
+    response = as_person(agent).post(
+        url(ticket, "remedies"), {"kind": "reissue", "amount": "0.00", "status": "accepted"}, format="json"
+    )
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["kind"], body["amount"], body["status"], body["requested_status"], body["compliance"]) == (
+        "reissue",
+        "0.00",
+        "accepted",
+        "accepted",
+        [],
+    )
+    detail = as_person(agent).get(f"/api/v1/tickets/{ticket.pk}/").json()
+    assert [r["id"] for r in detail["remedies"]] == [body["id"]]
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"kind": "coupon", "amount": "-1.00", "status": "offered"}, ["amount"]),
+        ({"kind": "coupon", "amount": "1.001", "status": "offered"}, ["amount"]),
+        ({"kind": "coupon", "amount": "5", "status": "pending_approval"}, ["status"]),
+        ({"kind": "bribe", "amount": "5", "status": "offered"}, ["kind"]),
+        ({}, ["amount", "kind", "status"]),
+    ],
+)
+def test_a_bad_remedy_is_an_invalid_body_naming_the_fields(ticket, agent, body, fields):
+    before = snapshot(ticket)
+
+    response = as_person(agent).post(url(ticket, "remedies"), body, format="json")
+
+    assert_error(response, 400, "invalid_body", fields=fields)
+    assert snapshot(ticket) == before
+
+
+def test_a_remedy_on_a_closed_ticket_is_a_409(closed_ticket, agent):
+    before = snapshot(closed_ticket)
+
+    response = as_person(agent).post(
+        url(closed_ticket, "remedies"), {"kind": "coupon", "amount": "5", "status": "offered"}, format="json"
+    )
+
+    assert_error(response, 409, "ticket_closed")
+    assert snapshot(closed_ticket) == before
+
+
+def test_the_causes_are_listed_in_order_with_names(agent):
+    response = as_person(agent).get("/api/v1/causes/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert [c["code"] for c in body][:4] == ["slow_delivery", "lost_parcel", "courier_attitude", "fake_signoff"]
+    assert len(body) == 18
+    assert body[0] == {
+        "code": "slow_delivery",
+        "group": "logistics",
+        "name": "Slow delivery",
+        "name_zh": "物流慢",
+        "name_en": "Slow delivery",
+    }
+
+
+def test_the_causes_need_a_login():
+    assert_error(APIClient().get("/api/v1/causes/"), 401, "not_authenticated")

@@ -1,18 +1,27 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from .actions import remedy_decide
 from .assignment import agent_set_duty
+from .choices import RemedyStatus
 from .models import (
     AgentProfile,
     BusinessCalendar,
     CalendarDay,
+    CallScript,
+    Cause,
+    CauseKeywordRule,
+    CompliancePhrase,
     ContactAttempt,
+    FollowUpVisit,
     Notification,
     Remedy,
     SlaPolicy,
     Ticket,
     TicketEvent,
 )
+from .permissions import can_approve_remedy
+from .services import TicketActionRefused
 
 
 @admin.register(AgentProfile)
@@ -121,4 +130,88 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 admin.site.register(ContactAttempt)
-admin.site.register(Remedy)
+
+
+@admin.register(Remedy)
+class RemedyAdmin(admin.ModelAdmin):
+    """Remedies are recorded in the workspace; here supervisors approve or reject pending ones."""
+
+    list_display = ["id", "ticket", "kind", "amount", "status", "requested_status", "offered_by", "decided_by"]
+    list_filter = ["status", "kind"]
+    list_select_related = ["ticket", "offered_by", "decided_by"]
+    readonly_fields = [f.name for f in Remedy._meta.fields]
+    actions = ["approve", "reject"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def _decide(self, request, queryset, *, approve, reason=""):
+        done = 0
+        for remedy in queryset.filter(status=RemedyStatus.PENDING_APPROVAL).select_related("ticket"):
+            if not can_approve_remedy(request.user, remedy):
+                self.message_user(
+                    request, _("Not a supervisor of the shop of remedy %(id)s.") % {"id": remedy.pk}, messages.ERROR
+                )
+                continue
+            try:
+                remedy_decide(remedy.pk, request.user, approve=approve, reason=reason)
+            except TicketActionRefused as exc:
+                self.message_user(request, f"#{remedy.pk}: {exc}", messages.ERROR)
+                continue
+            done += 1
+        self.message_user(request, _("%(n)d remedies decided.") % {"n": done})
+
+    @admin.action(description=_("Approve the selected pending remedies"))
+    def approve(self, request, queryset):
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(description=_("Reject the selected pending remedies"))
+    def reject(self, request, queryset):
+        # An admin action cannot ask for a reason; the workspace and the API do.
+        self._decide(request, queryset, approve=False, reason=str(_("Rejected in the admin.")))
+
+
+class CauseKeywordRuleInline(admin.TabularInline):
+    model = CauseKeywordRule
+    extra = 0
+    fields = ["keywords", "platform", "priority", "active"]
+
+
+@admin.register(Cause)
+class CauseAdmin(admin.ModelAdmin):
+    list_display = ["code", "name_zh", "name_en", "group", "position", "active"]
+    list_filter = ["group", "active"]
+    list_editable = ["position", "active"]
+    search_fields = ["code", "name_zh", "name_en"]
+    inlines = [CauseKeywordRuleInline]
+
+
+@admin.register(CauseKeywordRule)
+class CauseKeywordRuleAdmin(admin.ModelAdmin):
+    list_display = ["cause", "priority", "platform", "active"]
+    list_filter = ["active", "platform", "cause"]
+    list_select_related = ["cause"]
+
+
+@admin.register(CallScript)
+class CallScriptAdmin(admin.ModelAdmin):
+    """The model's clean() refuses a body that ties a reward to a review."""
+
+    list_display = ["name", "platform", "cause", "active", "updated_at"]
+    list_filter = ["active", "platform", "cause"]
+    search_fields = ["name", "body"]
+
+
+@admin.register(CompliancePhrase)
+class CompliancePhraseAdmin(admin.ModelAdmin):
+    list_display = ["text", "kind", "reason", "active"]
+    list_filter = ["kind", "active"]
+    search_fields = ["text", "reason"]
+
+
+@admin.register(FollowUpVisit)
+class FollowUpVisitAdmin(admin.ModelAdmin):
+    list_display = ["ticket", "agent", "due_on", "done_at", "reminded_at"]
+    list_filter = ["due_on", "done_at"]
+    list_select_related = ["ticket", "agent"]
+    raw_id_fields = ["ticket", "agent"]

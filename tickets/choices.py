@@ -86,6 +86,10 @@ class RemedyStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected by supervisor")
 
 
+# What an agent records as the buyer's answer; over the cap it first waits for approval.
+REMEDY_ANSWER_STATUSES = (RemedyStatus.OFFERED, RemedyStatus.ACCEPTED, RemedyStatus.DECLINED)
+
+
 class TimelineKind(models.TextChoices):
     OPENED = "opened", _("Opened")
     STATUS_CHANGED = "status_changed", _("Status changed")
@@ -103,3 +107,31 @@ class TimelineKind(models.TextChoices):
     SLA = "sla", _("SLA")
     POOL = "pool", _("Waiting in the pool")
     DUTY = "duty", _("Returned to the pool")
+    ESCALATED = "escalated", _("Escalated")
+    FOLLOWUP_VISIT = "followup_visit", _("Follow-up visit")
+
+
+# Outcome an agent claims -> the status it closes the ticket with.
+CLAIM_CLOSES_AS = {
+    Outcome.REVISED_POSITIVE: TicketStatus.RESOLVED,
+    Outcome.DELETED_BY_BUYER: TicketStatus.RESOLVED,
+    Outcome.FOLLOWUP_ADDED: TicketStatus.RESOLVED,
+    Outcome.EXPLAINED: TicketStatus.RESOLVED,
+    Outcome.NO_ACTION_NEEDED: TicketStatus.RESOLVED,
+    Outcome.BUYER_REFUSED: TicketStatus.CLOSED_UNRESOLVED,
+    Outcome.UNREACHABLE: TicketStatus.CLOSED_UNRESOLVED,
+    Outcome.ABUSE_REPORTED: TicketStatus.CLOSED_UNRESOLVED,
+}
+
+
+class CauseGroup(models.TextChoices):
+    LOGISTICS = "logistics", _("Logistics")
+    PRODUCT_SERVICE = "product_service", _("Product and service")
+    BUYER = "buyer", _("Buyer")
+    ABUSE = "abuse", _("Abuse")
+    OTHER = "other", _("Other")
+
+
+class CompliancePhraseKind(models.TextChoices):
+    PHRASE = "phrase", _("Phrase")
+    REGEX = "regex", _("Regular expression")

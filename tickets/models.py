@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -7,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from reviews.choices import Platform, Tier
@@ -14,6 +16,8 @@ from reviews.choices import Platform, Tier
 from .calendars import parse_hours
 from .choices import (
     OPEN_STATUSES,
+    CauseGroup,
+    CompliancePhraseKind,
     ContactChannel,
     ContactResult,
     Outcome,
@@ -67,6 +71,14 @@ class AgentProfile(models.Model):
         help_text=_('Hours by weekday, e.g. {"mon": [["09:00", "18:00"]], "sat": []}. Empty: any time while on duty.'),
     )
     last_assigned_at = models.DateTimeField(_("last assignment"), null=True, blank=True)
+    remedy_cap = models.DecimalField(
+        _("remedy cap"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("50.00"),
+        validators=[MinValueValidator(Decimal("0.00"))],
+        help_text=_("Remedies above this amount wait for a supervisor's approval. Supervisors have no cap."),
+    )
 
     class Meta:
         verbose_name = _("agent")
@@ -349,6 +361,9 @@ class Notification(models.Model):
         SLA_BREACH = "sla_breach", _("SLA breach")
         ESCALATED = "escalated", _("Escalated")
         ASSIGNED = "assigned", _("Assigned to you")
+        REMEDY_APPROVAL = "remedy_approval", _("Remedy waiting for approval")
+        REMEDY_DECIDED = "remedy_decided", _("Remedy decided")
+        FOLLOWUP_DUE = "followup_due", _("Follow-up visit due")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
@@ -393,11 +408,25 @@ class Remedy(models.Model):
     kind = models.CharField(_("kind"), max_length=32, choices=RemedyKind.choices)
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
     status = models.CharField(_("status"), max_length=20, choices=RemedyStatus.choices)
+    requested_status = models.CharField(
+        _("requested status"),
+        max_length=20,
+        choices=RemedyStatus.choices,
+        blank=True,
+        help_text=_("What the agent recorded; the remedy takes this status once approved."),
+    )
     note = models.TextField(_("note"), blank=True)
+    compliance_reasons = models.JSONField(
+        _("compliance flags"),
+        default=list,
+        blank=True,
+        help_text=_("Why the note was flagged as tying the remedy to a review; empty when it was not."),
+    )
     offered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_reason = models.TextField(_("decision reason"), blank=True)
     created_at = models.DateTimeField(_("at"), auto_now_add=True)
 
@@ -408,3 +437,142 @@ class Remedy(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount}"
+
+
+class Cause(models.Model):
+    """A root cause of a bad review (DESIGN.md § Cause taxonomy); tickets store its code."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    group = models.CharField(_("group"), max_length=20, choices=CauseGroup.choices)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["position", "code"]
+        verbose_name = _("cause")
+        verbose_name_plural = _("causes")
+
+    def __str__(self):
+        return f"{self.label} ({self.code})"
+
+    @property
+    def label(self):
+        """The name in the active language, falling back to the other one."""
+        if (get_language() or "").startswith("zh"):
+            return self.name_zh or self.name_en
+        return self.name_en or self.name_zh
+
+
+class CauseKeywordRule(models.Model):
+    """Keywords in a review's text that suggest a cause; the highest priority, most hits wins."""
+
+    cause = models.ForeignKey(Cause, on_delete=models.CASCADE, related_name="keyword_rules", verbose_name=_("cause"))
+    keywords = models.TextField(_("keywords"), help_text=_("One keyword per line."))
+    platform = models.CharField(
+        _("platform"), max_length=16, choices=Platform.choices, blank=True, help_text=_("Empty: any platform.")
+    )
+    priority = models.IntegerField(_("priority"), default=0, help_text=_("Higher wins."))
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["-priority", "id"]
+        verbose_name = _("cause keyword rule")
+        verbose_name_plural = _("cause keyword rules")
+
+    def __str__(self):
+        return f"{self.cause.code}: {', '.join(self.keyword_list[:5])}"
+
+    @property
+    def keyword_list(self):
+        return [line.strip() for line in (self.keywords or "").splitlines() if line.strip()]
+
+
+class CallScript(models.Model):
+    """What an agent says on the phone or in IM, per platform and cause, with placeholders."""
+
+    name = models.CharField(_("name"), max_length=100)
+    platform = models.CharField(
+        _("platform"), max_length=16, choices=Platform.choices, blank=True, help_text=_("Empty: any platform.")
+    )
+    cause = models.CharField(_("cause code"), max_length=64, blank=True, help_text=_("Empty: any cause."))
+    body = models.TextField(
+        _("script"),
+        help_text=_("Placeholders: {shop}, {item_title}, {review_quote}, {buyer_nick}, {order_date}."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("call script")
+        verbose_name_plural = _("call scripts")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from .compliance import compliance_check  # the checker reads CompliancePhrase rows
+
+        result = compliance_check(f"{self.name}\n{self.body}")
+        if result.flagged:
+            raise ValidationError({"body": [*result.reasons]})
+        if self.cause and not Cause.objects.filter(code=self.cause).exists():
+            raise ValidationError({"cause": _("Unknown cause code.")})
+
+
+class CompliancePhrase(models.Model):
+    """Wording that ties a reward to a review (好评返现): flagged in scripts, notes and remedies."""
+
+    text = models.CharField(_("text"), max_length=200)
+    kind = models.CharField(
+        _("kind"), max_length=8, choices=CompliancePhraseKind.choices, default=CompliancePhraseKind.PHRASE
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["kind", "text"]
+        verbose_name = _("compliance phrase")
+        verbose_name_plural = _("compliance phrases")
+
+    def __str__(self):
+        return self.text
+
+    def clean(self):
+        if self.kind == CompliancePhraseKind.REGEX:
+            try:
+                re.compile(self.text)
+            except re.error as exc:
+                raise ValidationError({"text": _("Not a valid regular expression: %(error)s") % {"error": exc}})
+
+
+class FollowUpVisit(models.Model):
+    """A planned call-back to a buyer (回访), e.g. to check a reissued parcel arrived."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="followup_visits")
+    agent = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="followup_visits"
+    )
+    due_on = models.DateField(_("due on"))
+    note = models.TextField(_("note"), blank=True)
+    done_at = models.DateTimeField(_("done"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        verbose_name = _("follow-up visit")
+        verbose_name_plural = _("follow-up visits")
+        indexes = [
+            # The reminder sweep reads only visits still open and not yet reminded.
+            models.Index(
+                fields=["due_on"],
+                name="followup_visit_to_remind",
+                condition=Q(done_at__isnull=True, reminded_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.ticket} {self.due_on}"

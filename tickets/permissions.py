@@ -22,6 +22,19 @@ def can_work(user, ticket):
     return ticket.assignee_id == user.pk or can_supervise(user, ticket.shop_id)
 
 
+def can_approve_remedy(user, remedy):
+    """Supervisors of the remedy's shop (and superusers) approve or reject remedies over a cap."""
+    return can_supervise(user, remedy.ticket.shop_id)
+
+
+def can_configure(user):
+    """Supervisors (and superusers) edit causes, keyword rules, call scripts and compliance phrases."""
+    if user.is_superuser:
+        return True
+    profile = profile_of(user)
+    return bool(profile and profile.role == Role.SUPERVISOR)
+
+
 class IsPerson(BasePermission):
     """Write endpoints are for people (agents, supervisors); an integration key gets 403."""
 

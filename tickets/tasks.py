@@ -8,6 +8,7 @@ import logging
 
 from celery import shared_task
 
+from .actions import followup_visits_remind
 from .assignment import assign_tickets, assign_waiting_tickets
 from .sla import sla_sweep
 
@@ -39,6 +40,11 @@ def assign_waiting_tickets_task(shop_ids=None):
 @shared_task
 def sweep_sla_task():
     return sla_sweep()
+
+
+@shared_task
+def remind_followup_visits_task():
+    return followup_visits_remind()
 
 
 def _publish(task, *args, **kwargs):

@@ -1,9 +1,11 @@
 """Output shapes of tickets (API.md § Tickets). Personal data is masked here."""
 
+from decimal import Decimal
+
 from rest_framework import serializers
 
-from ..choices import ContactChannel, ContactResult
-from ..models import ContactAttempt, Remedy, Ticket, TicketEvent
+from ..choices import REMEDY_ANSWER_STATUSES, ContactChannel, ContactResult, Outcome, RemedyKind, RemedyStatus
+from ..models import Cause, ContactAttempt, Remedy, Ticket, TicketEvent
 
 
 class AssigneeSerializer(serializers.Serializer):
@@ -125,6 +127,48 @@ class RemedySerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "amount", "status", "note", "created_at"]
 
 
+class RemedyResultSerializer(RemedySerializer):
+    """A remedy as a write returns it: the detail's fields plus approval and compliance."""
+
+    ticket = serializers.IntegerField(source="ticket_id")
+    requested_status = serializers.ChoiceField(
+        choices=RemedyStatus.choices,
+        help_text="The status the agent recorded; a pending remedy takes it once approved.",
+    )
+    compliance = serializers.ListField(
+        source="compliance_reasons",
+        child=serializers.CharField(),
+        help_text="Why the note was flagged as tying the remedy to a review; empty when it was not.",
+    )
+    offered_by = AssigneeSerializer(allow_null=True)
+    decided_by = AssigneeSerializer(allow_null=True)
+
+    class Meta(RemedySerializer.Meta):
+        fields = [
+            "id",
+            "ticket",
+            "kind",
+            "amount",
+            "status",
+            "requested_status",
+            "note",
+            "compliance",
+            "offered_by",
+            "decided_by",
+            "decided_at",
+            "decision_reason",
+            "created_at",
+        ]
+
+
+class CauseSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="label", help_text="The name in the request's language.")
+
+    class Meta:
+        model = Cause
+        fields = ["code", "group", "name", "name_zh", "name_en"]
+
+
 class TimelineEventSerializer(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
 
@@ -154,6 +198,45 @@ class ContactAttemptInSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=ContactChannel.choices)
     result = serializers.ChoiceField(choices=ContactResult.choices)
     note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+
+class RemedyInSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=RemedyKind.choices)
+    amount = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal("0"), max_value=Decimal("99999999.99")
+    )
+    status = serializers.ChoiceField(
+        choices=[(s.value, s.label) for s in REMEDY_ANSWER_STATUSES],
+        help_text="The buyer's answer. Over the caller's cap the remedy waits for approval first.",
+    )
+    note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+
+class CauseInSerializer(serializers.Serializer):
+    cause = serializers.CharField(max_length=64, help_text="An active cause code (GET /api/v1/causes/).")
+    note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+    def validate_cause(self, value):
+        if not Cause.objects.filter(code=value, active=True).exists():
+            raise serializers.ValidationError("Not an active cause code.")
+        return value
+
+
+class OutcomeInSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+
+
+class RemedyDecisionInSerializer(serializers.Serializer):
+    approve = serializers.BooleanField()
+    reason = serializers.CharField(
+        max_length=2000, allow_blank=True, required=False, default="", help_text="Required to reject."
+    )
+
+    def validate(self, attrs):
+        if not attrs["approve"] and not attrs["reason"].strip():
+            raise serializers.ValidationError({"reason": ["Say why the remedy is rejected."]})
+        return attrs
 
 
 class AssignInSerializer(serializers.Serializer):

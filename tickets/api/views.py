@@ -1,23 +1,32 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from reviewdesk.api import ApiError, NewestFirstCursorPagination
+from reviews.selectors import shop_ids_visible_to
 
+from ..actions import cause_set, outcome_claim, remedy_decide, remedy_record
 from ..assignment import AssignmentRefused, agent_set_duty, open_loads, ticket_assign_manual, ticket_take
 from ..filters import TicketFilter
-from ..permissions import IsPerson, can_supervise, can_work, profile_of
+from ..models import Cause, Remedy
+from ..permissions import IsPerson, can_approve_remedy, can_supervise, can_work, profile_of
 from ..selectors import ticket_detail, ticket_list
 from ..services import TicketActionRefused, contact_attempt_log
 from .serializers import (
     AssignInSerializer,
+    CauseInSerializer,
+    CauseSerializer,
     ContactAttemptInSerializer,
     ContactAttemptSerializer,
     DutyInSerializer,
     DutySerializer,
+    OutcomeInSerializer,
+    RemedyDecisionInSerializer,
+    RemedyInSerializer,
+    RemedyResultSerializer,
     TicketDetailSerializer,
     TicketSerializer,
 )
@@ -79,6 +88,63 @@ class TicketViewSet(viewsets.ReadOnlyModelViewSet):
             raise _refused(exc) from None
         return Response(ContactAttemptSerializer(attempt).data, status=status.HTTP_201_CREATED)
 
+    def _workable(self, request, what):
+        ticket = self.get_object()
+        if not can_work(request.user, ticket):
+            raise PermissionDenied(f"Only the assignee or a supervisor of this shop may {what}.")
+        return ticket
+
+    @extend_schema(
+        summary="Record a remedy",
+        description="Over the caller's remedy cap the remedy is stored as `pending_approval` and the shop's "
+        "supervisors are asked to approve it. `compliance` lists why the note ties the remedy to a review "
+        "(the remedy is saved all the same, and the timeline row is flagged).",
+        tags=["tickets"],
+        request=RemedyInSerializer,
+        responses={201: RemedyResultSerializer},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsPerson])
+    def remedies(self, request, pk=None):
+        ticket = self._workable(request, "record remedies")
+        data = _validated(RemedyInSerializer, request.data)
+        try:
+            remedy = remedy_record(ticket.pk, request.user, **data)
+        except TicketActionRefused as exc:
+            raise _refused(exc) from None
+        return Response(RemedyResultSerializer(remedy).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Set the cause", tags=["tickets"], request=CauseInSerializer, responses={200: TicketSerializer}
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsPerson])
+    def cause(self, request, pk=None):
+        ticket = self._workable(request, "set the cause")
+        data = _validated(CauseInSerializer, request.data)
+        try:
+            cause_set(ticket.pk, request.user, **data)
+        except TicketActionRefused as exc:
+            raise _refused(exc) from None
+        return Response(self._fresh(ticket.pk))
+
+    @extend_schema(
+        summary="Claim an outcome and close",
+        description="revised_positive, deleted_by_buyer, followup_added, explained and no_action_needed close as "
+        "resolved; buyer_refused, unreachable and abuse_reported as closed_unresolved. The outcome stays "
+        "unverified until the platform reports it.",
+        tags=["tickets"],
+        request=OutcomeInSerializer,
+        responses={200: TicketSerializer},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[IsPerson])
+    def outcome(self, request, pk=None):
+        ticket = self._workable(request, "claim an outcome")
+        data = _validated(OutcomeInSerializer, request.data)
+        try:
+            outcome_claim(ticket.pk, request.user, **data)
+        except TicketActionRefused as exc:
+            raise _refused(exc) from None
+        return Response(self._fresh(ticket.pk))
+
     @extend_schema(
         summary="Assign to an agent (supervisors)",
         tags=["tickets"],
@@ -111,6 +177,46 @@ class TicketViewSet(viewsets.ReadOnlyModelViewSet):
         except AssignmentRefused as exc:
             raise _refused(exc) from None
         return Response(self._fresh(ticket.pk))
+
+
+class RemedyDecisionView(APIView):
+    """A supervisor of the ticket's shop approves or rejects a remedy waiting for approval."""
+
+    permission_classes = [IsPerson]
+
+    @extend_schema(
+        summary="Approve or reject a remedy (supervisors)",
+        description="Approving gives the remedy the status the agent recorded; rejecting needs a reason. "
+        "The agent who offered it is notified.",
+        tags=["tickets"],
+        request=RemedyDecisionInSerializer,
+        responses={200: RemedyResultSerializer},
+    )
+    def post(self, request, pk):
+        remedy = (
+            Remedy.objects.filter(ticket__shop_id__in=shop_ids_visible_to(request.user))
+            .select_related("ticket")
+            .filter(pk=pk)
+            .first()
+        )
+        if remedy is None:
+            raise NotFound()
+        if not can_approve_remedy(request.user, remedy):
+            raise PermissionDenied("Only a supervisor of this shop may approve or reject remedies.")
+        data = _validated(RemedyDecisionInSerializer, request.data)
+        try:
+            remedy = remedy_decide(remedy.pk, request.user, **data)
+        except TicketActionRefused as exc:
+            raise _refused(exc) from None
+        return Response(RemedyResultSerializer(remedy).data)
+
+
+class CauseListView(APIView):
+    """The active causes, in their order, for pickers and integrations."""
+
+    @extend_schema(summary="Causes", tags=["tickets"], responses={200: CauseSerializer(many=True)})
+    def get(self, request):
+        return Response(CauseSerializer(Cause.objects.filter(active=True), many=True).data)
 
 
 class AgentDutyView(APIView):

@@ -1,11 +1,14 @@
 """Reads of tickets. Selectors own select_related/prefetch_related so list pages and endpoints
 run a fixed number of queries whatever the number of rows."""
 
-from django.db.models import Prefetch
+from django.db.models import Case, Count, F, Prefetch, Value, When
 
+from reviews.models import Review, Shop
 from reviews.selectors import shop_ids_visible_to
 
-from .models import Ticket, TicketEvent
+from .assignment import open_loads
+from .choices import OPEN_STATUSES, Outcome, RemedyStatus, Role, SlaState
+from .models import AgentProfile, Cause, ContactAttempt, FollowUpVisit, Notification, Remedy, Ticket, TicketEvent
 
 
 def ticket_list(principal):
@@ -21,3 +24,143 @@ def ticket_detail(principal):
         "remedies",
         Prefetch("timeline", queryset=TicketEvent.objects.select_related("actor")),
     )
+
+
+# The workspace (agent and supervisor pages) -------------------------------------------------
+
+
+def _due_first(queryset):
+    """Open tickets before closed ones, then by the clock that is running: first contact until
+    the first attempt, then resolution; tickets without a due time last."""
+    return queryset.annotate(
+        is_closed=Case(When(status__in=sorted(OPEN_STATUSES), then=Value(0)), default=Value(1)),
+        due_at=Case(
+            When(first_contact_at__isnull=True, first_contact_due_at__isnull=False, then=F("first_contact_due_at")),
+            default=F("resolution_due_at"),
+        ),
+    ).order_by("is_closed", F("due_at").asc(nulls_last=True), "id")
+
+
+def queue_tickets(user):
+    """The caller's own open tickets, most urgent first."""
+    return _due_first(ticket_list(user).filter(assignee_id=user.pk, status__in=sorted(OPEN_STATUSES)))
+
+
+def pool_tickets(user):
+    """Open tickets of the caller's shops that nobody holds, most urgent first."""
+    return _due_first(ticket_list(user).filter(assignee__isnull=True, status__in=sorted(OPEN_STATUSES)))
+
+
+def supervised_shop_ids(user):
+    """The shops the caller supervises (every shop for a superuser)."""
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    if user.is_superuser:
+        return shop_ids_visible_to(user)
+    profile = getattr(user, "agent_profile", None)
+    if profile is None or profile.role != Role.SUPERVISOR:
+        return frozenset()
+    return shop_ids_visible_to(user)
+
+
+def all_tickets(user):
+    """Every ticket of the shops the caller supervises, open ones first by urgency."""
+    return _due_first(
+        Ticket.objects.filter(shop_id__in=supervised_shop_ids(user)).select_related(
+            "shop", "assignee", "review", "review__buyer"
+        )
+    )
+
+
+def ticket_page(user):
+    """One ticket with everything its page shows, in a fixed number of queries."""
+    prefetches = [
+        Prefetch("contact_attempts", queryset=ContactAttempt.objects.select_related("agent")),
+        Prefetch("remedies", queryset=Remedy.objects.select_related("offered_by", "decided_by")),
+        Prefetch("timeline", queryset=TicketEvent.objects.select_related("actor")),
+    ]
+    prefetches.append(Prefetch("followup_visits", queryset=FollowUpVisit.objects.select_related("agent")))
+    return ticket_list(user).prefetch_related(*prefetches)
+
+
+def buyer_history(user, buyer):
+    """How this buyer fared in the caller's shops: reviews, tickets and past outcomes."""
+    if buyer is None:
+        return {"reviews": 0, "tickets": 0, "outcomes": []}
+    shop_ids = shop_ids_visible_to(user)
+    reviews = Review.objects.filter(buyer=buyer, shop_id__in=shop_ids).count()
+    rows = (
+        Ticket.objects.filter(review__buyer=buyer, shop_id__in=shop_ids)
+        .values("outcome")
+        .annotate(n=Count("id"))
+        .order_by("outcome")
+    )
+    outcomes = [(Outcome(r["outcome"]).label, r["n"]) for r in rows if r["outcome"]]
+    return {"reviews": reviews, "tickets": sum(r["n"] for r in rows), "outcomes": outcomes}
+
+
+def shop_choices(user):
+    """(external id, name) of the shops the caller may see, for filter menus."""
+    return list(
+        Shop.objects.filter(pk__in=shop_ids_visible_to(user)).order_by("name").values_list("external_id", "name")
+    )
+
+
+def active_causes():
+    return list(Cause.objects.filter(active=True))
+
+
+def all_causes():
+    return list(Cause.objects.all())
+
+
+def pending_remedies(user):
+    """Remedies waiting for the approval of a supervisor of the caller's shops."""
+    return (
+        Remedy.objects.filter(
+            status=RemedyStatus.PENDING_APPROVAL,
+            ticket__shop_id__in=supervised_shop_ids(user),
+        )
+        .select_related("ticket", "ticket__shop", "offered_by")
+        .order_by("created_at", "id")
+    )
+
+
+def duty_board(user):
+    """Agents of the shops the caller supervises, with open load and breached open tickets."""
+    shop_ids = supervised_shop_ids(user)
+    profiles = list(
+        AgentProfile.objects.filter(shops__in=shop_ids, user__is_active=True)
+        .select_related("user")
+        .distinct()
+        .order_by("role", "user__username")
+    )
+    user_ids = [p.user_id for p in profiles]
+    loads = open_loads(user_ids)
+    breached = dict(
+        Ticket.objects.filter(assignee_id__in=user_ids, status__in=sorted(OPEN_STATUSES), sla_state=SlaState.BREACHED)
+        .values("assignee_id")
+        .annotate(n=Count("id"))
+        .values_list("assignee_id", "n")
+    )
+    return [{"profile": p, "load": loads.get(p.user_id, 0), "breached": breached.get(p.user_id, 0)} for p in profiles]
+
+
+def shop_agents(shop_ids):
+    """Active agents and supervisors working any of these shops, for assignment choices."""
+    return (
+        AgentProfile.objects.filter(shops__in=shop_ids, user__is_active=True)
+        .select_related("user")
+        .distinct()
+        .order_by("user__username")
+    )
+
+
+def notifications_of(user):
+    return Notification.objects.filter(recipient_id=user.pk).select_related("ticket")
+
+
+def unread_count(user):
+    if user is None or not user.is_authenticated:
+        return 0
+    return Notification.objects.filter(recipient_id=user.pk, read_at__isnull=True).count()

@@ -1,0 +1,696 @@
+"""The agent workspace and supervisor pages, server-rendered (issue 4).
+
+Reads go through tickets.selectors, scoped to the caller's shops; each POST validates a form and
+calls one service, then redirects back with a message (PRG). A ticket outside the caller's shops
+is a 404; an action the caller's role does not allow is a 403 and changes nothing.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from contacts.models import RiskLevel
+from reviews.choices import Platform, Tier
+from reviews.selectors import shop_ids_visible_to
+
+from . import selectors
+from .actions import (
+    EXPLANATION_WINDOW_DAYS,
+    cause_set,
+    cause_suggest,
+    followup_visit_done,
+    followup_visit_schedule,
+    note_add,
+    outcome_claim,
+    remedy_decide,
+    remedy_record,
+    remedy_set_status,
+    seller_explanation_record,
+    ticket_escalate,
+)
+from .assignment import AssignmentRefused, agent_set_duty, ticket_assign_manual, ticket_take
+from .choices import (
+    OPEN_STATUSES,
+    Outcome,
+    RemedyKind,
+    RemedyStatus,
+    SlaState,
+    TicketStatus,
+    TimelineKind,
+)
+from .filters import TicketFilter
+from .forms import (
+    AssignForm,
+    CauseForm,
+    ContactAttemptForm,
+    DutyForm,
+    EscalateForm,
+    FollowUpVisitForm,
+    NoteForm,
+    OutcomeForm,
+    RemedyDecisionForm,
+    RemedyForm,
+    RemedyStatusForm,
+    SellerExplanationForm,
+)
+from .guides import call_script_for, revision_guide_for
+from .lifecycle import TransitionNotAllowed
+from .models import FollowUpVisit, Notification, Remedy
+from .permissions import can_supervise, can_work, profile_of
+from .services import TicketActionRefused, contact_attempt_log
+from .sla import live_state
+
+PAGE_SIZE = 50
+REFUSALS = (TicketActionRefused, AssignmentRefused, TransitionNotAllowed)
+
+
+# Header ------------------------------------------------------------------------------------
+
+
+class Workspace:
+    """What the page header shows; every figure is read only when a template asks for it, so
+    pages that do not show the header (the admin) run no extra query."""
+
+    def __init__(self, request):
+        self.user = request.user
+
+    @cached_property
+    def profile(self):
+        return profile_of(self.user)
+
+    @cached_property
+    def is_supervisor(self):
+        return bool(
+            self.user.is_authenticated and (self.user.is_superuser or (self.profile and self.profile.is_supervisor))
+        )
+
+    @cached_property
+    def role_label(self):
+        if self.profile is not None:
+            return self.profile.get_role_display()
+        return _("Administrator") if self.user.is_superuser else _("No role")
+
+    @cached_property
+    def unread_count(self):
+        return selectors.unread_count(self.user)
+
+
+def workspace_context(request):
+    """Context processor: the lazily computed header of the workspace pages."""
+    return {"workspace": Workspace(request)}
+
+
+# Helpers -----------------------------------------------------------------------------------
+
+
+def _back(request, fallback):
+    """Where a form asked to go back to (a local `next`), else `fallback`."""
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(fallback)
+
+
+def _require_supervisor(request):
+    if not Workspace(request).is_supervisor:
+        raise PermissionDenied(_("This page is for supervisors."))
+
+
+def _running_due(ticket):
+    """The due time of the clock that is running: first contact, then resolution."""
+    if ticket.first_contact_at is None and ticket.first_contact_due_at:
+        return ticket.first_contact_due_at
+    return ticket.resolution_due_at
+
+
+def _revision_deadline(ticket):
+    """The platform's deadline for the buyer to revise: the review's time plus the shop's window."""
+    rated_at = ticket.review.rated_at
+    if rated_at is None:
+        return None
+    return rated_at + dt.timedelta(days=ticket.shop.effective_revision_window_days)
+
+
+@dataclass
+class Row:
+    """One line of a ticket list."""
+
+    ticket: object
+    sla: str
+    sla_label: str
+    due_at: object
+    revision_deadline: object
+    cause_label: str
+    excerpt: str
+
+
+def _rows(tickets, causes, now):
+    rows = []
+    for ticket in tickets:
+        sla = live_state(ticket, now) if ticket.is_open else SlaState(ticket.sla_state)
+        rows.append(
+            Row(
+                ticket=ticket,
+                sla=sla,
+                sla_label=SlaState(sla).label,
+                due_at=_running_due(ticket) if ticket.is_open else None,
+                revision_deadline=_revision_deadline(ticket),
+                cause_label=causes.get(ticket.cause, ticket.cause),
+                excerpt=ticket.review.content,
+            )
+        )
+    return rows
+
+
+def _list_page(request, queryset, *, mode, title, statuses, extra=None):
+    """A filtered, paginated ticket list; an htmx poll gets only the rows."""
+    filterset = TicketFilter(request.GET or None, queryset=queryset, request=request)
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    every_cause = selectors.all_causes()
+    rows = _rows(page.object_list, {c.code: c.label for c in every_cause}, timezone.now())
+    context = {
+        "mode": mode,
+        "title": title,
+        "rows": rows,
+        "page": page,
+        "filter_errors": filterset.errors if filterset.is_bound else {},
+        "params": request.GET,
+        **(extra or {}),
+    }
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "tickets/_ticket_rows.html", context)
+    context.update(
+        {
+            "status_choices": [(s.value, s.label) for s in TicketStatus if s in statuses],
+            "shop_choices": selectors.shop_choices(request.user),
+            "platform_choices": Platform.choices,
+            "tier_choices": Tier.choices,
+            "sla_choices": SlaState.choices,
+            "cause_choices": [(c.code, c.label) for c in every_cause if c.active],
+        }
+    )
+    return render(request, "tickets/ticket_list.html", context)
+
+
+# Lists -------------------------------------------------------------------------------------
+
+
+@login_required
+def queue(request):
+    """My open tickets, most urgent first."""
+    return _list_page(
+        request, selectors.queue_tickets(request.user), mode="queue", title=_("My tickets"), statuses=OPEN_STATUSES
+    )
+
+
+@login_required
+def pool(request):
+    """Open tickets of my shops that nobody holds, with a Take button."""
+    return _list_page(
+        request, selectors.pool_tickets(request.user), mode="pool", title=_("Unassigned pool"), statuses=OPEN_STATUSES
+    )
+
+
+@login_required
+def all_tickets(request):
+    """Every ticket of the shops I supervise, filterable by assignee."""
+    _require_supervisor(request)
+    agents = selectors.shop_agents(selectors.supervised_shop_ids(request.user))
+    return _list_page(
+        request,
+        selectors.all_tickets(request.user),
+        mode="all",
+        title=_("All tickets"),
+        statuses=set(TicketStatus),
+        extra={"assignee_choices": [(str(p.user_id), str(p)) for p in agents]},
+    )
+
+
+# The ticket page ---------------------------------------------------------------------------
+
+
+def _visible_ticket(request, ticket_id, queryset=None):
+    """The ticket, if it belongs to the caller's shops; else 404."""
+    return get_object_or_404(queryset if queryset is not None else selectors.ticket_list(request.user), pk=ticket_id)
+
+
+def _timeline(ticket, cause_labels):
+    """Each event as a line: kind, status change, message and the details its data carries."""
+    lines = []
+    for event in ticket.timeline.all():
+        data = event.data if isinstance(event.data, dict) else {}
+        details = []
+        if event.kind == TimelineKind.CONTACT_ATTEMPT and data.get("note"):
+            details.append((_("Note"), data["note"]))
+        elif event.kind == TimelineKind.ASSIGNED and data.get("candidates") is not None:
+            details.append((_("Candidates"), len(data["candidates"])))
+        elif event.kind == TimelineKind.CAUSE_SET:
+            if data.get("from"):
+                details.append((_("Previous cause"), cause_labels.get(data["from"], data["from"])))
+            if data.get("note"):
+                details.append((_("Note"), data["note"]))
+        elif event.kind in (TimelineKind.CLOSED, TimelineKind.OUTCOME_VERIFIED) and data.get("outcome"):
+            details.append((_("Outcome"), _label(Outcome, data["outcome"])))
+        elif event.kind == TimelineKind.REMEDY:
+            if data.get("kind"):
+                details.append((_("Kind"), _label(RemedyKind, data["kind"])))
+            if data.get("amount"):
+                details.append((_("Amount"), data["amount"]))
+            if data.get("status"):
+                details.append((_("Status"), _label(RemedyStatus, data["status"])))
+            if data.get("note"):
+                details.append((_("Note"), data["note"]))
+            if data.get("reason"):
+                details.append((_("Reason"), data["reason"]))
+        elif event.kind in (TimelineKind.SELLER_REPLIED,) and data.get("content"):
+            details.append((_("Explanation"), data["content"]))
+        elif event.kind == TimelineKind.FOLLOWUP_VISIT and data.get("note"):
+            details.append((_("Note"), data["note"]))
+        elif event.kind == TimelineKind.SLA and data.get("due_at"):
+            details.append((_("Due"), data["due_at"]))
+        if data.get("compliance"):
+            details.append((_("Compliance warning"), "; ".join(map(str, data["compliance"]))))
+        status_change = None
+        if event.from_status != event.to_status and event.to_status:
+            status_change = (
+                _label(TicketStatus, event.from_status) if event.from_status else "",
+                _label(TicketStatus, event.to_status),
+            )
+        lines.append(
+            {
+                "event": event,
+                "kind_label": _label(TimelineKind, event.kind),
+                "actor": str(event.actor) if event.actor else (event.actor_label or _("system")),
+                "status_change": status_change,
+                "details": details,
+            }
+        )
+    return lines
+
+
+def _label(choices, value):
+    try:
+        return choices(value).label
+    except ValueError:
+        return value
+
+
+def _explanation_possible(review):
+    """The platform takes a seller explanation within its window and not after a follow-up."""
+    if review.followup_at is not None or review.followup_content:
+        return False
+    rated_at = review.rated_at or review.created_at
+    return rated_at is None or timezone.now() - rated_at <= dt.timedelta(days=EXPLANATION_WINDOW_DAYS)
+
+
+def _ticket_context(request, ticket, bound=None):
+    """Everything the ticket page shows; `bound` replaces an action's blank form by the one the
+    caller submitted, so its errors appear next to it."""
+    bound = bound or {}
+    user = request.user
+    review = ticket.review
+    buyer = review.buyer
+    every_cause = selectors.all_causes()
+    causes = [c for c in every_cause if c.active]
+    cause_labels = {c.code: c.label for c in every_cause}
+    is_open = ticket.is_open
+    supervisor = can_supervise(user, ticket.shop_id)
+    worker = ticket.assignee_id == user.pk or supervisor  # permissions.can_work, without a second query
+    profile = profile_of(user)
+    suggested = None
+    if worker and is_open and not ticket.cause:
+        suggested = cause_suggest(ticket.review.content, platform=ticket.platform)
+    forms = {}
+    if worker and is_open:
+        forms["contact_form"] = ContactAttemptForm()
+        forms["cause_form"] = CauseForm(
+            initial={"cause": ticket.cause or (suggested.code if suggested else "")}, causes=causes
+        )
+        forms["remedy_form"] = RemedyForm()
+        forms["outcome_form"] = OutcomeForm()
+        if ticket.status != TicketStatus.ESCALATED:
+            forms["escalate_form"] = EscalateForm()
+        if _explanation_possible(review):
+            forms["explanation_form"] = SellerExplanationForm()
+    if worker:
+        # A call-back (回访) often follows the close, e.g. to check a reissued parcel arrived.
+        forms["visit_form"] = FollowUpVisitForm()
+        forms["note_form"] = NoteForm()
+    if supervisor and is_open:
+        agents = selectors.shop_agents([ticket.shop_id])
+        forms["assign_form"] = AssignForm(agents=agents, initial={"agent": ticket.assignee_id})
+    for name, form in bound.items():
+        forms[name] = form
+    can_take = bool(is_open and ticket.assignee_id is None and profile is not None)
+    sla = live_state(ticket, timezone.now()) if is_open else ticket.sla_state
+    return {
+        "ticket": ticket,
+        "review": review,
+        "buyer": buyer,
+        "risk_high": bool(buyer and buyer.risk_level == RiskLevel.HIGH),
+        "history": selectors.buyer_history(user, buyer),
+        "sla": sla,
+        "sla_label": SlaState(sla).label,
+        "due_at": _running_due(ticket) if is_open else None,
+        "revision_deadline": _revision_deadline(ticket),
+        "cause_label": cause_labels.get(ticket.cause, ticket.cause),
+        "suggested_cause": suggested,
+        "timeline": _timeline(ticket, cause_labels),
+        "attempts": list(ticket.contact_attempts.all()),
+        "remedies": list(ticket.remedies.all()),
+        "visits": list(ticket.followup_visits.all()),
+        "can_work": worker,
+        "can_supervise": supervisor,
+        "can_take": can_take,
+        "call_script": call_script_for(ticket),
+        "revision_guide": revision_guide_for(ticket),
+        "remedy_status_form": RemedyStatusForm() if worker else None,
+        "decision_form": RemedyDecisionForm() if supervisor else None,
+        **forms,
+    }
+
+
+@login_required
+def ticket_detail(request, ticket_id):
+    ticket = _visible_ticket(request, ticket_id, selectors.ticket_page(request.user))
+    return render(request, "tickets/ticket_detail.html", _ticket_context(request, ticket))
+
+
+def _ticket_action(request, ticket_id, form_class, form_name, call, *, allowed=can_work, form_kwargs=None):
+    """Validate `form_class`, call one service through `call(ticket, data)`, redirect back.
+
+    Bad input re-renders the ticket page with the form's errors; a refusal from the rules comes
+    back as an error message; a role that may not act gets 403 and nothing changes.
+    """
+    ticket = _visible_ticket(request, ticket_id)
+    if not allowed(request.user, ticket):
+        raise PermissionDenied(_("You may not do this on this ticket."))
+    form = form_class(request.POST, **(form_kwargs or {}))
+    if not form.is_valid():
+        page = _visible_ticket(request, ticket_id, selectors.ticket_page(request.user))
+        messages.error(request, _("Please correct the errors below."))
+        return render(request, "tickets/ticket_detail.html", _ticket_context(request, page, {form_name: form}))
+    try:
+        result = call(ticket, form.cleaned_data)
+    except REFUSALS as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if isinstance(result, str):
+            messages.success(request, result)
+    return redirect("ticket-detail", ticket_id=ticket.pk)
+
+
+def _warn_compliance(request, obj):
+    """Show the compliance flags a service attached to what it wrote, if any."""
+    reasons = list(getattr(obj, "compliance_reasons", None) or [])
+    if reasons:
+        messages.warning(
+            request,
+            _("Compliance warning: this text may tie a reward to a review. %(reasons)s")
+            % {"reasons": " ".join(map(str, reasons))},
+        )
+
+
+@require_POST
+@login_required
+def contact_attempt_add(request, ticket_id):
+    def call(ticket, data):
+        contact_attempt_log(ticket.pk, request.user, **data)
+        return _("Contact attempt logged.")
+
+    return _ticket_action(request, ticket_id, ContactAttemptForm, "contact_form", call)
+
+
+@require_POST
+@login_required
+def ticket_take_view(request, ticket_id):
+    ticket = _visible_ticket(request, ticket_id)
+    try:
+        ticket_take(ticket.pk, request.user)
+    except REFUSALS as exc:
+        messages.error(request, str(exc))
+        return _back(request, reverse("pool"))
+    messages.success(request, _("Ticket #%(id)s is yours.") % {"id": ticket.pk})
+    return redirect("ticket-detail", ticket_id=ticket.pk)
+
+
+@require_POST
+@login_required
+def ticket_assign(request, ticket_id):
+    ticket = _visible_ticket(request, ticket_id)
+
+    def call(ticket, data):
+        ticket_assign_manual(ticket.pk, data["agent"], by=request.user, force=data["force"])
+        return _("Ticket assigned.")
+
+    agents = selectors.shop_agents([ticket.shop_id])
+    return _ticket_action(
+        request,
+        ticket_id,
+        AssignForm,
+        "assign_form",
+        call,
+        allowed=lambda user, t: can_supervise(user, t.shop_id),
+        form_kwargs={"agents": agents},
+    )
+
+
+@require_POST
+@login_required
+def cause_set_view(request, ticket_id):
+
+    def call(ticket, data):
+        cause_set(ticket.pk, request.user, cause=data["cause"], note=data["note"])
+        return _("Cause saved.")
+
+    return _ticket_action(
+        request, ticket_id, CauseForm, "cause_form", call, form_kwargs={"causes": selectors.active_causes()}
+    )
+
+
+@require_POST
+@login_required
+def remedy_add(request, ticket_id):
+
+    def call(ticket, data):
+        remedy = remedy_record(
+            ticket.pk,
+            request.user,
+            kind=data["kind"],
+            amount=data["amount"],
+            status=data["status"],
+            note=data["note"],
+            override_reason=data["override_reason"],
+        )
+        _warn_compliance(request, remedy)
+        if remedy.status == RemedyStatus.PENDING_APPROVAL:
+            return _("The remedy is above your cap: it waits for a supervisor's approval.")
+        return _("Remedy recorded.")
+
+    return _ticket_action(request, ticket_id, RemedyForm, "remedy_form", call)
+
+
+@require_POST
+@login_required
+def outcome_claim_view(request, ticket_id):
+
+    def call(ticket, data):
+        outcome_claim(ticket.pk, request.user, outcome=data["outcome"], note=data["note"])
+        return _("Outcome recorded.")
+
+    return _ticket_action(request, ticket_id, OutcomeForm, "outcome_form", call)
+
+
+@require_POST
+@login_required
+def seller_explanation_add(request, ticket_id):
+
+    def call(ticket, data):
+        result = seller_explanation_record(ticket.pk, request.user, content=data["content"])
+        _warn_compliance(request, result)
+        return _("Seller explanation recorded.")
+
+    return _ticket_action(request, ticket_id, SellerExplanationForm, "explanation_form", call)
+
+
+@require_POST
+@login_required
+def followup_visit_add(request, ticket_id):
+
+    def call(ticket, data):
+        followup_visit_schedule(ticket.pk, request.user, due_on=data["due_on"], note=data["note"])
+        return _("Follow-up visit scheduled.")
+
+    return _ticket_action(request, ticket_id, FollowUpVisitForm, "visit_form", call)
+
+
+@require_POST
+@login_required
+def ticket_escalate_view(request, ticket_id):
+
+    def call(ticket, data):
+        ticket_escalate(ticket.pk, request.user, reason=data["reason"])
+        return _("Escalated to the shop's supervisors.")
+
+    return _ticket_action(request, ticket_id, EscalateForm, "escalate_form", call)
+
+
+@require_POST
+@login_required
+def note_add_view(request, ticket_id):
+
+    def call(ticket, data):
+        note = note_add(ticket.pk, request.user, text=data["text"])
+        _warn_compliance(request, note)
+        return _("Note added.")
+
+    return _ticket_action(request, ticket_id, NoteForm, "note_form", call)
+
+
+@require_POST
+@login_required
+def followup_visit_done_view(request, visit_id):
+
+    visit = get_object_or_404(
+        FollowUpVisit.objects.select_related("ticket"),
+        pk=visit_id,
+        ticket__shop_id__in=shop_ids_visible_to(request.user),
+    )
+    if not can_work(request.user, visit.ticket):
+        raise PermissionDenied(_("You may not do this on this ticket."))
+    try:
+        followup_visit_done(visit.pk, request.user)
+    except REFUSALS as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Follow-up visit done."))
+    return redirect("ticket-detail", ticket_id=visit.ticket_id)
+
+
+def _visible_remedy(request, remedy_id):
+    return get_object_or_404(
+        Remedy.objects.select_related("ticket"), pk=remedy_id, ticket__shop_id__in=shop_ids_visible_to(request.user)
+    )
+
+
+@require_POST
+@login_required
+def remedy_decide_view(request, remedy_id):
+
+    remedy = _visible_remedy(request, remedy_id)
+    if not can_supervise(request.user, remedy.ticket.shop_id):
+        raise PermissionDenied(_("Only a supervisor of this shop may approve remedies."))
+    form = RemedyDecisionForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return _back(request, reverse("ticket-detail", args=[remedy.ticket_id]))
+    try:
+        remedy_decide(remedy.pk, request.user, approve=form.cleaned_data["approve"], reason=form.cleaned_data["reason"])
+    except REFUSALS as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Remedy approved.") if form.cleaned_data["approve"] else _("Remedy rejected."))
+    return _back(request, reverse("ticket-detail", args=[remedy.ticket_id]))
+
+
+@require_POST
+@login_required
+def remedy_status_view(request, remedy_id):
+
+    remedy = _visible_remedy(request, remedy_id)
+    if not can_work(request.user, remedy.ticket):
+        raise PermissionDenied(_("You may not do this on this ticket."))
+    form = RemedyStatusForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    else:
+        try:
+            remedy_set_status(remedy.pk, request.user, status=form.cleaned_data["status"])
+        except REFUSALS as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Remedy updated."))
+    return redirect("ticket-detail", ticket_id=remedy.ticket_id)
+
+
+# Duty, notifications, supervisor pages -----------------------------------------------------
+
+
+@require_POST
+@login_required
+def duty_set(request):
+    """Go on or off duty (optionally handing back the tickets not yet contacted)."""
+    if profile_of(request.user) is None:
+        raise PermissionDenied(_("You have no agent profile."))
+    form = DutyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose on duty or off duty."))
+        return _back(request, reverse("queue"))
+    on_duty = form.cleaned_data["on_duty"]
+    _profile, returned = agent_set_duty(
+        request.user, on_duty, return_uncontacted=form.cleaned_data["return_uncontacted"]
+    )
+    if on_duty:
+        messages.success(request, _("You are on duty."))
+    elif returned:
+        messages.success(
+            request,
+            _("You are off duty; %(n)s uncontacted tickets went back to the pool.") % {"n": len(returned)},
+        )
+    else:
+        messages.success(request, _("You are off duty."))
+    return _back(request, reverse("queue"))
+
+
+@login_required
+def notifications(request):
+    page = Paginator(selectors.notifications_of(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "tickets/notifications.html", {"page": page})
+
+
+@require_POST
+@login_required
+def notifications_mark_read(request):
+    """Mark one notification (`id`) or all of mine read. A notification is the recipient's own
+    inbox state, not a ticket change, so it has no service or timeline row."""
+    unread = Notification.objects.filter(recipient_id=request.user.pk, read_at__isnull=True)
+    notification_id = request.POST.get("id", "")
+    if notification_id:
+        if not notification_id.isascii() or not notification_id.isdigit():
+            messages.error(request, _("Unknown notification."))
+            return redirect("notifications")
+        unread = unread.filter(pk=int(notification_id))
+    with transaction.atomic():
+        unread.update(read_at=timezone.now())
+    return _back(request, reverse("notifications"))
+
+
+@login_required
+def remedy_approvals(request):
+    _require_supervisor(request)
+    remedies = list(selectors.pending_remedies(request.user))
+    return render(request, "tickets/approvals.html", {"remedies": remedies, "decision_form": RemedyDecisionForm()})
+
+
+@login_required
+def duty_board(request):
+    _require_supervisor(request)
+    return render(request, "tickets/duty_board.html", {"rows": selectors.duty_board(request.user)})

@@ -1,12 +1,19 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext_lazy as _
 
+from .choices import SignMethod
+from .connectors.base import ConnectorError
 from .connectors.services import connector_test, connectors_pull_now
+from .connectors.windowed import WindowCursor
 from .models import ApiKey, Connector, InboundEvent, PersonalToken, Review, Shop
 
 
@@ -88,19 +95,61 @@ class InboundEventAdmin(admin.ModelAdmin):
         return False
 
 
+def _write_only(label, help_text):
+    # A stored secret is never shown again: the box is always empty; leave it so to keep the secret.
+    return forms.CharField(
+        label=label, required=False, widget=forms.PasswordInput(render_value=False), help_text=help_text
+    )
+
+
 class ConnectorForm(forms.ModelForm):
-    feed_url = forms.URLField(label=_("feed URL"), max_length=500, assume_scheme="https")
-    # A stored token is never shown again: the box is always empty; leave it so to keep it.
-    token = forms.CharField(
-        label=_("access token"),
+    SECRET_FIELDS = ("token", "app_secret", "message_secret")
+
+    feed_url = forms.URLField(
+        label=_("feed or gateway URL"),
+        max_length=500,
         required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text=_("Stored encrypted. Leave empty to keep the current token."),
+        assume_scheme="https",
+        help_text=_("JSON feed: the feed's address. Taobao and JD: leave empty for the platform's gateway."),
+    )
+    token = _write_only(
+        _("access token"), _("Taobao: the session key; JD: the access token. Stored encrypted; leave empty to keep it.")
+    )
+    sign_method = forms.ChoiceField(
+        label=_("signature method"),
+        choices=SignMethod.choices,
+        required=False,
+        initial=SignMethod.MD5,
+        help_text=_("Taobao: as set for the app on the open platform (JD always uses MD5)."),
+    )
+    app_secret = _write_only(_("app secret"), _("Stored encrypted. Leave empty to keep the current secret."))
+    message_secret = _write_only(
+        _("message secret"),
+        _("Signs the rating messages Taobao pushes to ReviewDesk. Stored encrypted; leave empty to keep it."),
     )
 
     class Meta:
         model = Connector
         fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            for name in self.SECRET_FIELDS:
+                self.initial.pop(name, None)
+
+    def clean_sign_method(self):
+        return self.cleaned_data.get("sign_method") or SignMethod.MD5
+
+    def clean(self):
+        cleaned = super().clean()
+        # An empty secret box keeps the stored secret, also for the model's validation.
+        if self.instance.pk:
+            stored = Connector.objects.filter(pk=self.instance.pk).values(*self.SECRET_FIELDS).first() or {}
+            for name in self.SECRET_FIELDS:
+                if not cleaned.get(name):
+                    cleaned[name] = stored.get(name, "")
+        return cleaned
 
 
 @admin.register(Connector)
@@ -121,7 +170,9 @@ class ConnectorAdmin(admin.ModelAdmin):
     list_filter = ["kind", "is_enabled"]
     list_select_related = ["shop"]
     actions = ["test_connection", "pull_now"]
+    change_form_template = "admin/reviews/connector/change_form.html"
     readonly_fields = [
+        "test_connection_button",
         "status_panel",
         "cursor",
         "last_run_at",
@@ -138,7 +189,11 @@ class ConnectorAdmin(admin.ModelAdmin):
         "shop",
         "kind",
         "feed_url",
+        "app_key",
+        "app_secret",
         "token",
+        "sign_method",
+        "message_secret",
         "page_size",
         "poll_interval_seconds",
         "is_enabled",
@@ -146,7 +201,7 @@ class ConnectorAdmin(admin.ModelAdmin):
     ]
     fieldsets = [
         (None, {"fields": config_fields}),
-        (_("Status"), {"fields": ["status_panel"]}),
+        (_("Status"), {"fields": ["test_connection_button", "status_panel"]}),
         (
             _("Status details"),
             {
@@ -172,8 +227,49 @@ class ConnectorAdmin(admin.ModelAdmin):
             return
         # Saving every column would write back the cursor, lease and counters as they were when the
         # form opened, undoing a pull that ran meanwhile; an empty token box keeps the stored token.
-        fields = [name for name in self.config_fields if name != "token" or form.cleaned_data.get("token")]
+        secrets = ConnectorForm.SECRET_FIELDS
+        fields = [name for name in self.config_fields if name not in secrets or form.data.get(name)]
         obj.save(update_fields=fields)
+
+    def get_urls(self):
+        custom = [
+            path(
+                "<int:object_id>/test-connection/",
+                self.admin_site.admin_view(self.test_connection_view),
+                name="reviews_connector_test_connection",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def test_connection_view(self, request, object_id):
+        """The change page's "Test connection" button: one live request, the answer as a message."""
+        connector = self.get_object(request, object_id)
+        if connector is None or not self.has_change_permission(request, connector):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        check = connector_test(connector.pk)
+        self.message_user(request, f"{connector}: {check.message}", messages.SUCCESS if check.ok else messages.ERROR)
+        return redirect(reverse("admin:reviews_connector_change", args=[connector.pk]))
+
+    @admin.display(description=_("test connection"))
+    def test_connection_button(self, obj):
+        if obj.pk is None:
+            return _("Save the connector first.")
+        url = reverse("admin:reviews_connector_test_connection", args=[obj.pk])
+        return format_html(
+            '<button type="submit" form="connector-test-form" formaction="{}" formmethod="post" '
+            'class="button">{}</button> <span class="help">{}</span>',
+            url,
+            _("Test connection"),
+            _("Makes one signed request with the saved settings; stores nothing."),
+        )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = extra_context or {}
+        if str(object_id).isdigit():
+            extra_context["test_connection_url"] = reverse("admin:reviews_connector_test_connection", args=[object_id])
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("status"))
     def status(self, obj):
@@ -200,7 +296,7 @@ class ConnectorAdmin(admin.ModelAdmin):
                 if obj.last_error
                 else _("none"),
             ),
-            (_("Cursor"), obj.cursor or _("(start of the feed)")),
+            (_("Cursor"), _cursor_text(obj)),
         ]
         body = format_html_join(
             "", '<tr><th style="padding-right:1em">{}</th><td style="white-space:pre-wrap">{}</td></tr>', rows
@@ -252,6 +348,32 @@ def _connector_state(connector, now):
     if connector.last_success_at is None:
         return _("Not run yet")
     return _("OK")
+
+
+def _cursor_text(connector):
+    if not connector.cursor:
+        return _("(start of the feed)")
+    if connector.kind == "json_feed":
+        return connector.cursor
+    try:
+        state = WindowCursor.loads(connector.cursor)
+    except ConnectorError:
+        return connector.cursor
+    text = _("Reviews created %(since)s … %(through)s are stored (window %(win)s s).") % {
+        "since": date_format(timezone.localtime(state.since), "Y-m-d H:i:s"),
+        "through": date_format(timezone.localtime(state.through), "Y-m-d H:i:s"),
+        "win": state.win,
+    }
+    if state.backfill:
+        text += " " + _("Backfilling %(start)s … %(until)s.") % {
+            "start": date_format(timezone.localtime(state.backfill[0]), "Y-m-d H:i:s"),
+            "until": date_format(timezone.localtime(state.backfill[1]), "Y-m-d H:i:s"),
+        }
+    if state.revised_at:
+        text += " " + _("Revisions last checked %(when)s.") % {
+            "when": date_format(timezone.localtime(state.revised_at), "Y-m-d H:i:s")
+        }
+    return text
 
 
 def _when(moment, now):

@@ -50,6 +50,13 @@ class EventSource(models.TextChoices):
 
 class ConnectorKind(models.TextChoices):
     JSON_FEED = "json_feed", _("JSON feed")
+    TAOBAO = "taobao", _("Taobao / Tmall (TOP traderates)")
+    JD = "jd", _("JD (JOS seller comments)")
+
+
+class SignMethod(models.TextChoices):
+    MD5 = "md5", _("MD5")
+    HMAC = "hmac", _("HMAC-MD5")
 
 
 # Days a buyer may revise a neutral/negative review, by platform (DESIGN.md § Domain rules).

@@ -18,6 +18,7 @@ from .choices import (
     EventType,
     Platform,
     ReviewState,
+    SignMethod,
     Tier,
 )
 
@@ -264,8 +265,23 @@ class Connector(models.Model):
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="connectors", verbose_name=_("shop"))
     kind = models.CharField(_("kind"), max_length=32, choices=ConnectorKind.choices, default=ConnectorKind.JSON_FEED)
     name = models.CharField(_("name"), max_length=100)
-    feed_url = models.URLField(_("feed URL"), max_length=500)
-    token = EncryptedTextField(_("access token"), blank=True)
+    feed_url = models.URLField(
+        _("feed or gateway URL"),
+        max_length=500,
+        blank=True,
+        help_text=_("JSON feed: the feed's address. Taobao and JD: empty for the platform's own gateway."),
+    )
+    token = EncryptedTextField(_("access token"), blank=True, help_text=_("Taobao: the session key."))
+    app_key = models.CharField(_("app key"), max_length=64, blank=True)
+    app_secret = EncryptedTextField(_("app secret"), blank=True)
+    sign_method = models.CharField(
+        _("signature method"), max_length=8, choices=SignMethod.choices, default=SignMethod.MD5
+    )
+    message_secret = EncryptedTextField(
+        _("message secret"),
+        blank=True,
+        help_text=_("Signs the rating messages the platform pushes to ReviewDesk. Empty: pushed messages are refused."),
+    )
     page_size = models.PositiveSmallIntegerField(_("events per request"), default=200)
     poll_interval_seconds = models.PositiveIntegerField(_("poll every (seconds)"), default=60)
     is_enabled = models.BooleanField(_("enabled"), default=True)
@@ -296,3 +312,7 @@ class Connector(models.Model):
             raise ValidationError({"page_size": _("Between 1 and 500.")})
         if self.poll_interval_seconds < 10:
             raise ValidationError({"poll_interval_seconds": _("At least 10 seconds.")})
+        if self.kind == ConnectorKind.JSON_FEED and not self.feed_url:
+            raise ValidationError({"feed_url": _("A JSON feed connector needs the feed's URL.")})
+        if self.kind in (ConnectorKind.TAOBAO, ConnectorKind.JD) and not self.app_key:
+            raise ValidationError({"app_key": _("Taobao and JD connectors need the app key.")})

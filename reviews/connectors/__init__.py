@@ -3,7 +3,7 @@
 Importing this package registers every implementation, so `connector_for` knows all kinds.
 """
 
-from . import json_feed  # noqa: F401  (registers the JSON feed connector)
+from . import jd, json_feed, taobao  # noqa: F401  (registers the implementations)
 from .base import (
     AuthError,
     BaseConnector,

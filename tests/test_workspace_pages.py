@@ -407,6 +407,23 @@ def test_a_closed_ticket_shows_no_work_forms_but_its_outcome(agent, ticket, push
 
     assert 'data-testid="ticket-outcome">Deleted by buyer (verified)' in page
     assert 'data-testid="contact-form"' not in page and 'data-testid="outcome-form"' not in page
+    # The call script and the buyer's revision guide are for working the ticket, not after it.
+    assert 'data-testid="call-script"' not in page and 'data-testid="revision-guide"' not in page
+
+
+def test_only_a_supervisor_working_a_high_risk_buyer_sees_the_remedy_override_box(agent, supervisor, ticket):
+    assert 'name="override_reason"' not in remedy_form(login(supervisor).get(f"/tickets/{ticket.pk}/"))
+
+    Buyer.objects.update(risk_level=RiskLevel.HIGH)
+
+    assert 'name="override_reason"' not in remedy_form(login(agent).get(f"/tickets/{ticket.pk}/"))
+    assert 'name="override_reason"' in remedy_form(login(supervisor).get(f"/tickets/{ticket.pk}/"))
+
+
+def remedy_form(response):
+    page = html(response)
+    form = page[page.index('data-testid="remedy-form"') :]
+    return form[: form.index("</form>")]
 
 
 def test_the_ticket_page_runs_the_same_queries_for_2_and_20_timeline_events(agent, ticket):

@@ -93,7 +93,8 @@ def _assignee_valid(value):
 
 
 class TicketFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=TicketStatus.choices)
+    # distinct=False: a status is a column of the ticket itself, so no join can repeat a row.
+    status = django_filters.MultipleChoiceFilter(choices=TicketStatus.choices, distinct=False)
     assignee = AssigneeFilter(validators=[_assignee_valid])
     shop = django_filters.CharFilter(field_name="shop__external_id")
     platform = django_filters.ChoiceFilter(choices=Platform.choices)

@@ -2,11 +2,19 @@
 real Celery worker where the page depends on background work. Screenshots of each step go to
 var/screenshots/<test>/ (not committed)."""
 
+import importlib
 import os
 import re
 from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
+
+from tickets.choices import Role
+from tickets.models import Cause
+
+from ..factories import ShopFactory, make_agent, make_api_key
+from ..processes import flush_broker, start_celery, stop
 
 # Playwright's sync API runs an event loop in this thread; Django then refuses ORM calls from it
 # unless told that this thread is synchronous code (it is: the loop only drives the browser).
@@ -70,3 +78,40 @@ def shot(request):
         return path
 
     return _shot
+
+
+# Actors and processes of the workspace tests ---------------------------------------------------
+
+
+@pytest.fixture
+def taxonomy(transactional_db):
+    """The default causes, keyword rules, scripts and phrases of migration 0004. A transactional
+    test empties every table when it ends, seeded rows included, so each test seeds them again."""
+    if not Cause.objects.exists():
+        seeding = importlib.import_module("tickets.migrations.0004_default_causes_scripts_and_phrases")
+        seeding.seed(django_apps, None)
+
+
+@pytest.fixture
+def shop(transactional_db):
+    return ShopFactory(external_id="tb-a", platform="taobao", name="甲店")
+
+
+@pytest.fixture
+def api_key(shop):
+    return make_api_key(shop, name="shop A sync")[1]
+
+
+@pytest.fixture
+def supervisor(shop):
+    return make_agent(shop, role=Role.SUPERVISOR, username="boss")
+
+
+@pytest.fixture
+def worker(live_server, tmp_path):
+    """A real Celery worker (child process) on the test database. It depends on live_server, so it
+    stops before the test's tables are emptied."""
+    flush_broker()
+    process = start_celery("worker", tmp_path, "--pool=solo", "--without-gossip", "--without-mingle")
+    yield process
+    stop(process)

@@ -34,6 +34,7 @@ RUN SECRET_KEY=collectstatic-build-only-not-a-secret CELERY_BROKER_URL=memory://
     python manage.py collectstatic --noinput
 
 EXPOSE 8000
-# Workers: WEB_CONCURRENCY (gunicorn reads it; default 1). Behind a TLS proxy that sets
-# X-Forwarded-Proto, which settings.SECURE_PROXY_SSL_HEADER trusts.
-CMD ["gunicorn", "reviewdesk.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--timeout", "60"]
+# Workers: WEB_CONCURRENCY (gunicorn reads it; default 1); about two sync workers per core the web
+# container may use (docs/benchmarks.md). reviewdesk/gunicorn_conf.py tunes garbage collection per
+# worker. Behind a TLS proxy that sets X-Forwarded-Proto, which settings.SECURE_PROXY_SSL_HEADER trusts.
+CMD ["gunicorn", "reviewdesk.wsgi", "--config", "python:reviewdesk.gunicorn_conf", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--timeout", "60"]

@@ -236,6 +236,8 @@ def gunicorn(env, *, workers=4, worker_class="sync", threads=1, log_dir, timeout
     cmd = [
         GUNICORN,
         "reviewdesk.wsgi:application",
+        "--config",
+        "python:reviewdesk.gunicorn_conf",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",

@@ -425,9 +425,10 @@ def parse_args(argv=None):
     target.add_argument("--platform", default="taobao")
     target.add_argument("--database-url", help="With --url: the server's database, to count reviews and tickets")
     server = parser.add_argument_group("gunicorn started here")
-    # 2 sync workers: on 2 cores the push path is CPU-bound Python, one process per core avoids
-    # time-slicing workers against each other; see docs/benchmarks.md for the comparison.
-    server.add_argument("--workers", type=int, default=2)
+    # 4 sync workers on 2 cores: a single-event push now spends about a third of its time waiting
+    # for PostgreSQL (statements and the commit's WAL flush), so two processes per core keep both
+    # cores busy; see docs/benchmarks.md for the comparison.
+    server.add_argument("--workers", type=int, default=4)
     server.add_argument("--worker-class", default="sync", choices=["sync", "gthread"])
     server.add_argument("--threads", type=int, default=1, help="threads per worker (gthread)")
     load = parser.add_argument_group("workload (defaults: issue 2)")

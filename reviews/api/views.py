@@ -13,7 +13,6 @@ from reviewdesk.api import ApiError, error_body
 
 from ..authentication import BearerKeyAuthentication
 from ..choices import EventSource, EventStatus
-from ..selectors import shops_by_external_id
 from ..services import EventResult, review_events_ingest
 from ..validation import EventInvalid, validate_event
 from .schema import EVENT_EXAMPLE, PUSH_REQUEST_SCHEMA, PUSH_RESPONSE_SCHEMA
@@ -82,21 +81,21 @@ def _rejected(index, raw, code, message, fields):
     )
 
 
-def triage_events(raw_events, allowed_shop_ids):
+def triage_events(raw_events, allowed_shops):
     """Validate and authorise each event in order: field problems first, then shop_not_allowed
-    (also for unknown shops, so keys cannot probe), then platform_mismatch. Returns the results
-    of rejected events by index, and (index, event, shop) for the rest."""
+    (also for unknown shops, so keys cannot probe), then platform_mismatch. `allowed_shops` maps
+    external id to Shop for the key's active shops (loaded with the key, so no query here).
+    Returns the results of rejected events by index, and (index, event, shop) for the rest."""
     rejected, valid = {}, []
     for index, raw in enumerate(raw_events):
         try:
             valid.append((index, validate_event(raw)))
         except EventInvalid as exc:
             rejected[index] = _rejected(index, raw, "invalid_event", "The event is not valid.", exc.fields)
-    shops = shops_by_external_id(event.shop for _i, event in valid)
     accepted = []
     for index, event in valid:
-        shop = shops.get(event.shop)
-        if shop is None or shop.pk not in allowed_shop_ids:
+        shop = allowed_shops.get(event.shop)
+        if shop is None:
             rejected[index] = _rejected(
                 index,
                 raw_events[index],
@@ -142,7 +141,7 @@ class ReviewEventsView(APIView):
         data = read_json_body(request, max_bytes=settings.REVIEW_EVENTS_MAX_BODY_BYTES)
         raw_events = events_from_body(data, max_batch=settings.REVIEW_EVENTS_MAX_BATCH)
         api_key = request.auth
-        rejected, accepted = triage_events(raw_events, request.user.shop_ids)
+        rejected, accepted = triage_events(raw_events, request.user.shops_by_external_id)
         ingested = review_events_ingest(
             accepted,
             source=EventSource.PUSH,

@@ -1,13 +1,104 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from .models import Buyer
+from .models import Buyer, BuyerNote, BuyerStats, ContactEtiquette, PersonalDataReveal
+
+
+class BuyerStatsInline(admin.StackedInline):
+    model = BuyerStats
+    can_delete = False
+    readonly_fields = [f.name for f in BuyerStats._meta.fields if f.name != "buyer"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class BuyerNoteInline(admin.TabularInline):
+    model = BuyerNote
+    extra = 0
+    fields = ["created_at", "author", "tags", "text"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Buyer)
 class BuyerAdmin(admin.ModelAdmin):
-    list_display = ["open_id", "platform", "masked_nick", "masked_phone", "region", "last_seen_at"]
-    list_filter = ["platform"]
+    list_display = [
+        "open_id",
+        "platform",
+        "masked_nick",
+        "masked_phone",
+        "region",
+        "risk_level",
+        "risk_score",
+        "list_mark",
+        "last_seen_at",
+    ]
+    list_filter = ["platform", "risk_level", "list_mark"]
     search_fields = ["open_id"]
-    # Personal data stays masked here as everywhere; revealing it is an audited action.
-    exclude = ["nick", "phone"]
-    readonly_fields = ["masked_nick", "masked_phone", "first_seen_at", "last_seen_at"]
+    # Personal data stays masked here as everywhere; revealing it is an audited action (buyer page).
+    # List marks go through the buyer page so the risk is re-assessed and the supervisor recorded.
+    exclude = ["nick", "phone", "risk_reasons"]
+    readonly_fields = [
+        "masked_nick",
+        "masked_phone",
+        "first_seen_at",
+        "last_seen_at",
+        "risk_level",
+        "risk_score",
+        "risk_reason_list",
+        "risk_assessed_at",
+        "list_mark",
+        "list_mark_reason",
+        "list_mark_by",
+        "list_mark_at",
+    ]
+    inlines = [BuyerStatsInline, BuyerNoteInline]
+
+    @admin.display(description=_("risk reasons"))
+    def risk_reason_list(self, obj):
+        return "; ".join(obj.risk_reason_texts)
+
+
+@admin.register(BuyerNote)
+class BuyerNoteAdmin(admin.ModelAdmin):
+    list_display = ["buyer", "author", "tags", "created_at"]
+    list_select_related = ["buyer", "author"]
+    raw_id_fields = ["buyer", "author"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(PersonalDataReveal)
+class PersonalDataRevealAdmin(admin.ModelAdmin):
+    """The audit trail: read-only, never edited or deleted here."""
+
+    list_display = ["created_at", "user_label", "buyer", "field", "reason", "ticket_id"]
+    list_filter = ["field"]
+    list_select_related = ["buyer"]
+    search_fields = ["user_label", "buyer__open_id", "reason"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ContactEtiquette)
+class ContactEtiquetteAdmin(admin.ModelAdmin):
+    list_display = [
+        "shop",
+        "max_attempts_per_day",
+        "min_minutes_between_calls",
+        "quiet_hours_start",
+        "quiet_hours_end",
+        "default_time_zone",
+    ]
+    list_select_related = ["shop"]

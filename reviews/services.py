@@ -1,16 +1,27 @@
 """Writes to reviews: ingestion of review events from every source (push, pull, import, demo)."""
 
+import json
 import logging
 import uuid
 from dataclasses import dataclass
 
-from django.db import IntegrityError, OperationalError, transaction
+import orjson
+from django.db import IntegrityError, InterfaceError, OperationalError, connections, router, transaction
 from django.db.models import Q
+from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from contacts.services import buyers_upsert
-from reviewdesk.db import bulk_update_rows
+from contacts.tasks import queue_buyers_refresh
+from reviewdesk.db import (
+    COPY_MIN_ROWS,
+    bulk_update_rows,
+    copy_rows,
+    copy_rows_returning_ids,
+    insert_rows,
+    select_by_pairs,
+)
 from tickets.choices import Outcome, TimelineKind
 from tickets.services import ReviewTicketSync, after_commit_assign
 
@@ -78,31 +89,71 @@ def review_events_ingest(items, *, source, actor_label, api_key=None, connector=
     clients at once — waits for the first and lands exactly once. When a concurrent batch creates
     the same new review or stores the same key first, the unique constraint refuses the second
     and the whole batch is retried (as are deadlocks), now seeing the first one's rows.
+
+    On PostgreSQL a small request of `review.created` events first goes the optimistic way: it
+    assumes every review and key is new, skips the lock and the key look-up, and inserts the
+    reviews with ON CONFLICT DO NOTHING. If any review already exists (or a key is stored, which
+    the event log's unique constraint refuses), that attempt is rolled back and the request goes
+    the locking way above, so the outcome is the same; a single new review costs two statements
+    fewer.
     """
     if not items:
         return []
-    for attempt in range(_ATTEMPTS):
+    fast = connections[router.db_for_write(Review)].vendor == "postgresql"
+    optimistic = fast and len(items) < COPY_MIN_ROWS and all(e.type == EventType.CREATED for _i, e, _s in items)
+    attempt = 0
+    while True:
         try:
             with transaction.atomic():
-                results, assign_ids, freed_shop_ids = _ingest(items, source, actor_label, api_key, connector)
+                results, assign_ids, freed_shop_ids, buyer_ids = _ingest(
+                    items, source, actor_label, api_key, connector, fast=fast, optimistic=optimistic
+                )
                 after_commit_assign(assign_ids, freed_shop_ids)
+                if buyer_ids:
+                    # Counters and risk follow every change to a buyer's reviews or tickets; off
+                    # the request path, one task per batch (a lost one: the beat sweep).
+                    transaction.on_commit(lambda ids=tuple(buyer_ids): queue_buyers_refresh(ids))
             return results
+        except _NotAllNew:
+            optimistic = False  # not a failed attempt: an existing review takes the locking way
+            continue
         except IntegrityError:
             if attempt == _ATTEMPTS - 1:
                 raise
             logger.info("review ingest retried: a concurrent batch stored the same review or event first")
-        except OperationalError as exc:
+        except (OperationalError, InterfaceError) as exc:
             code = getattr(exc.__cause__, "pgcode", None)
-            if code not in _DEADLOCK_CODES or attempt == _ATTEMPTS - 1:
+            if attempt == _ATTEMPTS - 1:
                 raise
-            logger.warning("review ingest retried after %s (attempt %s)", code, attempt + 1)
-    raise AssertionError("unreachable")
+            if code in _DEADLOCK_CODES:
+                logger.warning("review ingest retried after %s (attempt %s)", code, attempt + 1)
+            elif _reconnected():
+                logger.warning("review ingest retried on a new database connection: %s", exc)
+            else:
+                raise
+        optimistic = False
+        attempt += 1
 
 
-def _ingest(items, source, actor_label, api_key, connector):
+class _NotAllNew(Exception):
+    """The optimistic attempt met a review that already exists."""
+
+
+def _reconnected():
+    """After a failed transaction: when the connection itself is broken (a persistent connection
+    the server dropped; settings do not probe it before each request), close it so the next
+    attempt opens a new one. False when the connection is fine (the error was something else)."""
+    connection = connections[router.db_for_write(Review)]
+    if connection.in_atomic_block or (connection.connection is not None and connection.is_usable()):
+        return False
+    connection.close()
+    return True
+
+
+def _ingest(items, source, actor_label, api_key, connector, *, fast, optimistic):
     now = timezone.now()
     by_index = {index: (event, shop) for index, event, shop in items}
-    reviews = _lock_reviews({(shop, event.review_id) for _index, event, shop in items})
+    shop_review_ids = {(shop, event.review_id) for _index, event, shop in items}
 
     # Idempotency: a key stored by an earlier batch, or seen earlier in this one, is a duplicate.
     first_by_key, repeats = {}, []
@@ -112,12 +163,14 @@ def _ingest(items, source, actor_label, api_key, connector):
             repeats.append((index, first_by_key[key]))
         else:
             first_by_key[key] = index
-    stored = {
-        (shop_id, key): ticket_id
-        for shop_id, key, ticket_id in InboundEvent.objects.filter(
-            shop_id__in={k[0] for k in first_by_key}, idempotency_key__in={k[1] for k in first_by_key}
-        ).values_list("shop_id", "idempotency_key", "ticket_id")
-    }
+    if optimistic:
+        # Assumed new; _insert_reviews_sql and the event log's unique constraint check it.
+        reviews = {(shop.pk, rid): _new_review(shop, rid, with_shop=True) for shop, rid in shop_review_ids}
+        stored = {}
+    else:
+        # The reviews are row-locked before the keys are looked up, so a replay waits for the first.
+        reviews = (_lock_reviews_sql if fast else _lock_reviews)(shop_review_ids)
+        stored = (_stored_keys_sql if fast else _stored_keys)(first_by_key)
     results, fresh = {}, []
     for key, index in first_by_key.items():
         event = by_index[index][0]
@@ -127,14 +180,16 @@ def _ingest(items, source, actor_label, api_key, connector):
             fresh.append(index)
     fresh.sort()
 
-    assign_ids, freed_shop_ids = [], ()
+    assign_ids, freed_shop_ids, buyer_ids = [], (), set()
     if fresh:
-        assign_ids, freed_shop_ids = _apply_fresh(
+        assign_ids, freed_shop_ids, buyer_ids = _apply_fresh(
             fresh,
             by_index,
             reviews,
             results,
             now,
+            fast=fast,
+            optimistic=optimistic,
             source=source,
             actor_label=actor_label,
             api_key=api_key,
@@ -145,57 +200,236 @@ def _ingest(items, source, actor_label, api_key, connector):
         results[index] = EventResult(
             index, event.event_id, event.review_id, EventStatus.DUPLICATE, results[first].ticket_id
         )
-    return [results[index] for index, _event, _shop in items], assign_ids, freed_shop_ids
+    return [results[index] for index, _event, _shop in items], assign_ids, freed_shop_ids, buyer_ids
 
 
-def _apply_fresh(fresh, by_index, reviews, results, now, *, source, actor_label, api_key, connector):
+def _apply_fresh(fresh, by_index, reviews, results, now, *, fast, optimistic, source, actor_label, api_key, connector):
     buyers = _upsert_buyers([by_index[index] for index in fresh])
     touched = {(by_index[i][1].pk, by_index[i][0].review_id) for i in fresh}
     sync = ReviewTicketSync([reviews[key] for key in sorted(touched)], actor_label=actor_label)
-    batch = uuid.uuid4()
 
     changed, inbound = {}, []
     for index in fresh:
         event, shop = by_index[index]
         review = reviews[(shop.pk, event.review_id)]
-        buyer = buyers.get((shop.platform, event.buyer["id"])) if event.buyer else None
-        status, ticket = _APPLY[event.type](review, event, shop, buyer, sync)
+        buyer_id = buyers.get((shop.platform, event.buyer["id"])) if event.buyer else None
+        status, ticket = _APPLY[event.type](review, event, shop, buyer_id, sync)
         if status != EventStatus.IGNORED:
             review.updated_at = now
             changed[(shop.pk, event.review_id)] = review
         ticket = ticket or sync.open_ticket(review) or sync.latest_ticket(review)
-        row = InboundEvent(
-            shop=shop,
-            idempotency_key=event.idempotency_key,
-            event_id=event.event_id or "",
-            event_type=event.type,
-            platform_review_id=event.review_id,
-            occurred_at=event.occurred_at,
-            payload=event.payload,
-            status=status,
-            review=review,
-            source=source,
-            api_key=api_key,
-            connector=connector,
-            received_at=now,
-            ingest_batch=batch,
-        )
-        inbound.append((index, row, ticket))
+        inbound.append((index, event, shop, status, review, ticket))
         results[index] = EventResult(index, event.event_id, event.review_id, status)
 
     # New reviews in key order, so two batches creating the same ones cannot deadlock.
     new_reviews = [reviews[key] for key in sorted(touched) if reviews[key].pk is None]
     if new_reviews:
-        Review.objects.bulk_create(new_reviews)
+        if fast:
+            _insert_reviews_sql(new_reviews, now, optimistic=optimistic)
+        else:
+            Review.objects.bulk_create(new_reviews)
     new_ids = {id(review) for review in new_reviews}
     existing_changed = [review for review in changed.values() if id(review) not in new_ids]
     if existing_changed:
         bulk_update_rows(existing_changed, _REVIEW_FIELDS)
     assign_ids = sync.flush()
-    for index, row, ticket in inbound:
-        row.ticket_id = results[index].ticket_id = ticket.pk if ticket is not None else None
-    InboundEvent.objects.bulk_create([row for _index, row, _ticket in inbound])
-    return assign_ids, set(sync.freed_shop_ids)
+    for index, *_rest, ticket in inbound:
+        results[index].ticket_id = ticket.pk if ticket is not None else None
+    log = _log_events_sql if fast else _log_events
+    log(inbound, results, now, source=source, api_key=api_key, connector=connector)
+    buyer_ids = {review.buyer_id for review in changed.values() if review.buyer_id is not None}
+    return assign_ids, set(sync.freed_shop_ids), buyer_ids
+
+
+def _log_events(inbound, results, now, *, source, api_key, connector):
+    """The event log through the ORM (SQLite and other databases)."""
+    batch = uuid.uuid4()
+    InboundEvent.objects.bulk_create(
+        [
+            InboundEvent(
+                shop=shop,
+                idempotency_key=event.idempotency_key,
+                event_id=event.event_id or "",
+                event_type=event.type,
+                platform_review_id=event.review_id,
+                occurred_at=event.occurred_at,
+                payload=event.payload,
+                status=status,
+                review=review,
+                ticket_id=results[index].ticket_id,
+                source=source,
+                api_key=api_key,
+                connector=connector,
+                received_at=now,
+                ingest_batch=batch,
+            )
+            for index, event, shop, status, review, _ticket in inbound
+        ]
+    )
+
+
+# PostgreSQL fast path ---------------------------------------------------------------------------
+# The hot tables are read and written with plain SQL built from the validated events: no query
+# compilation, no per-field preparation, no model instances for the event log. Values are passed
+# as parameters (or COPY data), never interpolated; only constant identifiers are in the SQL text.
+
+# A column with only a database default is left out of the raw INSERT/COPY, so PostgreSQL fills it.
+_REVIEW_COLUMNS = [
+    f for f in Review._meta.concrete_fields if not f.primary_key and not (f.has_db_default() and not f.has_default())
+]
+_REVIEW_SELECT = [f.column for f in Review._meta.concrete_fields]
+_REVIEW_ATTNAMES = [f.attname for f in Review._meta.concrete_fields]
+_EVENT_COLUMNS = (
+    "shop_id",
+    "idempotency_key",
+    "event_id",
+    "event_type",
+    "platform_review_id",
+    "occurred_at",
+    "payload",
+    "status",
+    "review_id",
+    "ticket_id",
+    "source",
+    "api_key_id",
+    "connector_id",
+    "received_at",
+    "ingest_batch",
+)
+
+
+_REVIEW_DO_NOTHING = "ON CONFLICT (shop_id, review_id) DO NOTHING"
+# Defaults shared by every new review; a field whose default is not an immutable constant (a
+# callable such as dict or list) gets its own value per review. (The primary key is None.)
+_REVIEW_BLANK = {f.attname: f.get_default() for f in _REVIEW_COLUMNS if not f.has_default() or not callable(f.default)}
+_REVIEW_PER_ROW_DEFAULTS = [f for f in _REVIEW_COLUMNS if f.has_default() and callable(f.default)]
+
+
+def _new_review(shop, review_id, *, with_shop=False):
+    """A new pending review, as Review(shop=…, platform=…, review_id=…, state=PENDING) builds it
+    but without Model.__init__'s per-field work (a fifth of the Python time of a batch's apply)."""
+    review = Review.__new__(Review)
+    review.id = None
+    review.__dict__.update(_REVIEW_BLANK)
+    for field in _REVIEW_PER_ROW_DEFAULTS:
+        review.__dict__[field.attname] = field.get_default()
+    review._state = ModelState()
+    review.shop_id, review.platform, review.review_id, review.state = (
+        shop.pk,
+        shop.platform,
+        review_id,
+        ReviewState.PENDING,
+    )
+    if with_shop:
+        review.shop = shop
+    return review
+
+
+def _lock_reviews_sql(shop_review_ids):
+    """As _lock_reviews, in plain SQL: one `SELECT id … FOR UPDATE` (in id order), and only when
+    some of the reviews exist a second read of their rows. Most pushes are about new reviews, and
+    a lock query that returns no columns it does not need is half the work for PostgreSQL."""
+    ids = [
+        row[0]
+        for row in select_by_pairs(
+            Review,
+            ("id",),
+            [(shop.pk, rid) for shop, rid in shop_review_ids],
+            first="shop_id",
+            second="review_id",
+            order_by="id",
+            for_update=True,
+        )
+    ]
+    shops = {shop.pk: shop for shop, _rid in shop_review_ids}
+    found = {}
+    if ids:
+        alias = router.db_for_write(Review)
+        for row in select_by_pairs(Review, _REVIEW_SELECT, [(None, pk) for pk in ids], first=None, second="id"):
+            review = Review.from_db(alias, _REVIEW_ATTNAMES, row)
+            found[(review.shop_id, review.review_id)] = review
+    for shop, review_id in shop_review_ids:
+        if (shop.pk, review_id) not in found:
+            found[(shop.pk, review_id)] = _new_review(shop, review_id)
+    for review in found.values():
+        review.shop = shops[review.shop_id]
+    return found
+
+
+def _stored_keys(first_by_key):
+    return {
+        (shop_id, key): ticket_id
+        for shop_id, key, ticket_id in InboundEvent.objects.filter(
+            shop_id__in={k[0] for k in first_by_key}, idempotency_key__in={k[1] for k in first_by_key}
+        ).values_list("shop_id", "idempotency_key", "ticket_id")
+    }
+
+
+def _stored_keys_sql(first_by_key):
+    """{(shop id, idempotency key): ticket id} of the keys already in the event log."""
+    rows = select_by_pairs(
+        InboundEvent,
+        ("shop_id", "idempotency_key", "ticket_id"),
+        first_by_key,
+        first="shop_id",
+        second="idempotency_key",
+    )
+    return {(shop_id, key): ticket_id for shop_id, key, ticket_id in rows}
+
+
+def _insert_reviews_sql(new_reviews, now, *, optimistic=False):
+    """The new reviews with COPY (one INSERT … RETURNING id for a few); the ids bind their
+    tickets and events. Optimistic: ON CONFLICT DO NOTHING, and _NotAllNew when a review exists."""
+    for review in new_reviews:
+        review.created_at = review.created_at or now
+        review.updated_at = now
+    attnames = [f.attname for f in _REVIEW_COLUMNS]
+    columns = [f.column for f in _REVIEW_COLUMNS]
+    rows = [tuple(map(review.__dict__.__getitem__, attnames)) for review in new_reviews]
+    if optimistic:
+        ids = insert_rows(Review, columns, rows, returning="id", on_conflict=_REVIEW_DO_NOTHING)
+        if len(ids) != len(rows):
+            raise _NotAllNew
+    else:
+        ids = copy_rows_returning_ids(Review, columns, rows)
+    for review, pk in zip(new_reviews, ids, strict=True):
+        review.pk = pk
+        review._state.adding = False
+
+
+def _payload_json(payload):
+    try:
+        return orjson.dumps(payload).decode()
+    except TypeError:  # e.g. an integer beyond 64 bits in a field the contract does not check
+        return json.dumps(payload, ensure_ascii=False)
+
+
+def _log_events_sql(inbound, results, now, *, source, api_key, connector):
+    """The event log with COPY (one INSERT for a few events): it needs no ids back."""
+    batch = uuid.uuid4()
+    api_key_id = api_key.pk if api_key is not None else None
+    connector_id = connector.pk if connector is not None else None
+    rows = [
+        (
+            shop.pk,
+            event.idempotency_key,
+            event.event_id or "",
+            event.type,
+            event.review_id,
+            event.occurred_at,
+            _payload_json(event.payload),
+            status,
+            review.pk,
+            results[index].ticket_id,
+            source,
+            api_key_id,
+            connector_id,
+            now,
+            batch,
+        )
+        for index, event, shop, status, review, _ticket in inbound
+    ]
+    copy_rows(InboundEvent, _EVENT_COLUMNS, rows)
 
 
 def _lock_reviews(shop_review_ids):
@@ -244,7 +478,7 @@ def _stale(review, event):
     return review.state != ReviewState.PENDING and review.state_occurred_at >= event.occurred_at
 
 
-def _set_descriptive(review, event, buyer, *, only_blanks):
+def _set_descriptive(review, event, buyer_id, *, only_blanks):
     """Order, item and buyer: set from the event (only where still empty, for late or partial events).
     Returns whether anything changed."""
     changed = False
@@ -263,8 +497,8 @@ def _set_descriptive(review, event, buyer, *, only_blanks):
         if getattr(review, name) != value:
             setattr(review, name, value)
             changed = True
-    if buyer is not None and review.buyer_id != buyer.pk and not (only_blanks and review.buyer_id):
-        review.buyer = buyer
+    if buyer_id is not None and review.buyer_id != buyer_id and not (only_blanks and review.buyer_id):
+        review.buyer_id = buyer_id
         changed = True
     return changed
 

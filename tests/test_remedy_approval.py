@@ -358,3 +358,46 @@ def test_the_admin_refuses_a_call_script_that_ties_a_reward_to_a_review(client):
     assert response.status_code == 200  # the form again, with the error
     assert response.context["adminform"].form.errors["body"]
     assert CallScript.objects.count() == before
+
+
+# High-risk buyers (issue 5) --------------------------------------------------------------------
+
+
+def test_an_agent_cannot_record_a_remedy_for_a_high_risk_buyer_and_nothing_changes(ticket, agent):
+    from contacts.models import Buyer, RiskLevel
+
+    Buyer.objects.update(risk_level=RiskLevel.HIGH)
+    before = snapshot(ticket)
+
+    refused("high_risk_buyer", remedy_record, ticket.pk, agent, kind="coupon", amount="5.00", status="offered")
+    response = as_person(agent).post(
+        f"/api/v1/tickets/{ticket.pk}/remedies/",
+        {"kind": "coupon", "amount": "5.00", "status": "offered", "override_reason": "我觉得可以"},
+        format="json",
+    )
+
+    assert_error(response, 409, "high_risk_buyer")
+    assert snapshot(ticket) == before
+
+
+def test_a_supervisor_grants_a_remedy_to_a_high_risk_buyer_only_with_a_reason_shown_on_the_timeline(
+    ticket, supervisor
+):
+    from contacts.models import Buyer, RiskLevel
+
+    Buyer.objects.update(risk_level=RiskLevel.HIGH)
+    refused("high_risk_buyer", remedy_record, ticket.pk, supervisor, kind="reissue", amount="0.00", status="offered")
+
+    remedy = remedy_record(
+        ticket.pk,
+        supervisor,
+        kind="reissue",
+        amount="0.00",
+        status="offered",
+        override_reason="商品确有破损，照片已核实",
+    )
+
+    assert remedy.status == "offered"
+    override = last_row(ticket).data["risk_override"]
+    assert override["reason"] == "商品确有破损，照片已核实"
+    assert override["message"]

@@ -4,6 +4,7 @@ a shop the caller may not see is 404, and a refusal changes nothing."""
 
 import datetime as dt
 from unittest.mock import ANY, patch
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -21,6 +22,13 @@ from .factories import make_agent
 pytestmark = pytest.mark.django_db
 
 DUTY_URL = "/api/v1/agents/me/duty/"
+
+
+@pytest.fixture
+def china_daytime(time_machine):
+    """Phone calls are refused at night in the buyer's time zone (contact etiquette): run on a
+    weekday morning in China, whatever the hour the suite runs at."""
+    time_machine.move_to(dt.datetime(2026, 3, 3, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=True)
 
 
 def as_person(user):
@@ -131,7 +139,7 @@ def flag_buyer():
 # Contact attempts ------------------------------------------------------------------------------
 
 
-def test_the_assignee_logs_a_contact_attempt_which_stops_the_first_contact_clock(ticket, agent):
+def test_the_assignee_logs_a_contact_attempt_which_stops_the_first_contact_clock(china_daytime, ticket, agent):
     timeline_before = TicketEvent.objects.filter(ticket=ticket).count()
     started = timezone.now()
 
@@ -166,7 +174,9 @@ def test_the_assignee_logs_a_contact_attempt_which_stops_the_first_contact_clock
     ]
 
 
-def test_a_later_attempt_that_reaches_the_buyer_sets_first_reached_but_keeps_first_contact(ticket, agent):
+def test_a_later_attempt_that_reaches_the_buyer_sets_first_reached_but_keeps_first_contact(
+    china_daytime, ticket, agent
+):
     client = as_person(agent)
     client.post(url(ticket, "contact-attempts"), {"channel": "im", "result": "message_sent"}, format="json")
     first_contact_at = Ticket.objects.get().first_contact_at

@@ -54,6 +54,16 @@ MAX_TEXT = 2000
 # Helpers ---------------------------------------------------------------------------------------
 
 
+def _buyer_facts_refresh(ticket):
+    """A cause or an outcome changes what the buyer's record says (abuse tickets raise the risk):
+    recount and reassess in the same transaction, so assignment already sees the new level."""
+    from contacts.services import buyers_refresh
+
+    buyer_id = Review.objects.filter(pk=ticket.review_id).values_list("buyer_id", flat=True).first()
+    if buyer_id is not None:
+        buyers_refresh([buyer_id])
+
+
 def _lock(ticket_id):
     return Ticket.objects.select_for_update(of=("self",)).select_related("shop").get(pk=ticket_id)
 
@@ -151,13 +161,16 @@ def cause_set(ticket_id, user, *, cause, note=""):
         ticket.updated_at = timezone.now()
         ticket.save(update_fields=["cause", "updated_at"])
         note = (note or "").strip()
+        reasons = _flags(note)
         timeline_event(
             ticket,
             TimelineKind.CAUSE_SET,
             actor=user,
             message=_("Cause: %(cause)s.") % {"cause": found.label},
-            data=_with_flags({"from": previous or None, "to": found.code, "note": note}, _flags(note)),
+            data=_with_flags({"from": previous or None, "to": found.code, "note": note}, reasons),
         ).save()
+        _buyer_facts_refresh(ticket)
+    ticket.compliance_reasons = reasons
     return ticket
 
 
@@ -183,7 +196,7 @@ def cause_suggest(text, platform=""):
 # Remedies --------------------------------------------------------------------------------------
 
 
-def remedy_record(ticket_id, user, *, kind, amount, status, note=""):
+def remedy_record(ticket_id, user, *, kind, amount, status, note="", override_reason=""):
     """Record a remedy and the buyer's answer (offered, accepted, declined). Over the user's cap it
     waits for a supervisor (status pending_approval, requested_status = `status`). A note that
     ties the remedy to a review is saved but flagged (`remedy.compliance_reasons`)."""
@@ -198,6 +211,9 @@ def remedy_record(ticket_id, user, *, kind, amount, status, note=""):
     with transaction.atomic():
         ticket = _lock(ticket_id)
         _refuse_closed(ticket, _("This ticket is closed; record the remedy before closing it."))
+        allowed, risk_message = _remedy_risk_check(ticket, user, override_reason)
+        if not allowed:
+            raise TicketActionRefused(risk_message, "high_risk_buyer")
         cap = remedy_cap_of(user)
         needs_approval = cap is not None and amount > cap
         remedy = Remedy.objects.create(
@@ -228,6 +244,8 @@ def remedy_record(ticket_id, user, *, kind, amount, status, note=""):
         }
         if needs_approval:
             data["cap"] = f"{cap:.2f}"
+        if risk_message:
+            data["risk_override"] = {"reason": override_reason.strip(), "message": risk_message}
         ticket.updated_at = now
         ticket.save(update_fields=["updated_at"])
         timeline_event(ticket, TimelineKind.REMEDY, actor=user, message=message, data=_with_flags(data, reasons)).save()
@@ -241,6 +259,15 @@ def remedy_record(ticket_id, user, *, kind, amount, status, note=""):
                 now,
             )
     return remedy
+
+
+def _remedy_risk_check(ticket, user, override_reason):
+    """High-risk buyers (professional bad reviewers, extortion) get no remedy unless a supervisor
+    overrides with a reason: (allowed, message for the refusal or the timeline)."""
+    from contacts.services import remedy_allowed
+
+    buyer = Review.objects.select_related("buyer").get(pk=ticket.review_id).buyer
+    return remedy_allowed(buyer, user, override_reason, shop_id=ticket.shop_id)
 
 
 def _lock_remedy(remedy_id):
@@ -339,6 +366,7 @@ def outcome_claim(ticket_id, user, *, outcome, note=""):
     if outcome not in CLAIM_CLOSES_AS:
         raise TicketActionRefused(_("Unknown outcome."), "invalid_outcome")
     note = (note or "").strip()
+    reasons = _flags(note)
     with transaction.atomic():
         ticket = _lock(ticket_id)
         _refuse_closed(ticket, _("This ticket is closed already."))
@@ -350,14 +378,16 @@ def outcome_claim(ticket_id, user, *, outcome, note=""):
                 kind=TimelineKind.CLOSED,
                 actor=user,
                 message=_("Closed: %(outcome)s, claimed.") % {"outcome": Outcome(outcome).label},
-                data=_with_flags({"outcome": outcome, "verified": False, "note": note}, _flags(note)),
+                data=_with_flags({"outcome": outcome, "verified": False, "note": note}, reasons),
             )
         except TransitionNotAllowed as exc:
             raise TicketActionRefused(str(exc), "transition_not_allowed") from None
         ticket.outcome, ticket.outcome_verified = outcome, False
         ticket.save(update_fields=["status", "outcome", "outcome_verified", "closed_at", "resolved_at", "updated_at"])
         event.save()
+        _buyer_facts_refresh(ticket)
         after_commit_assign((), freed)
+    ticket.compliance_reasons = reasons
     return ticket
 
 

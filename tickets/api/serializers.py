@@ -198,6 +198,14 @@ class ContactAttemptInSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=ContactChannel.choices)
     result = serializers.ChoiceField(choices=ContactResult.choices)
     note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+    override_reason = serializers.CharField(
+        max_length=500,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="Why a phone attempt against the shop's contact etiquette (daily cap, spacing, quiet hours) "
+        "must go ahead; without it such an attempt is refused with 409 `etiquette`.",
+    )
 
 
 class RemedyInSerializer(serializers.Serializer):
@@ -210,6 +218,13 @@ class RemedyInSerializer(serializers.Serializer):
         help_text="The buyer's answer. Over the caller's cap the remedy waits for approval first.",
     )
     note = serializers.CharField(max_length=2000, allow_blank=True, required=False, default="")
+    override_reason = serializers.CharField(
+        max_length=500,
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="A supervisor's reason to grant a remedy to a high-risk buyer; otherwise 409 `high_risk_buyer`.",
+    )
 
 
 class CauseInSerializer(serializers.Serializer):

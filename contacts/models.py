@@ -78,6 +78,8 @@ class Buyer(models.Model):
         verbose_name = _("buyer")
         verbose_name_plural = _("buyers")
         constraints = [models.UniqueConstraint(fields=["platform", "open_id"], name="buyer_unique_open_id")]
+        # The stale-buyer sweep reads the recently written buyers (contacts.services).
+        indexes = [models.Index(fields=["updated_at"], name="buyer_updated_at")]
 
     def __str__(self):
         return f"{self.get_platform_display()} {self.masked_nick or self.open_id}"

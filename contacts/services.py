@@ -1,5 +1,7 @@
 """Writes to buyers."""
 
+import datetime as dt
+
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -144,14 +146,25 @@ def buyers_refresh(buyer_ids):
         return buyers_risk_assess(buyer_ids)
 
 
+def buyers_touch(buyer_ids, now):
+    """Mark buyers as written (their reviews or tickets changed), so the sweep recounts them."""
+    if buyer_ids:
+        Buyer.objects.filter(pk__in=sorted(buyer_ids)).update(updated_at=now)
+
+
 STALE_SWEEP_LIMIT = 5000
+# Buyers written longer ago than this are left to `manage.py buyers_refresh`: the window keeps the
+# sweep on the updated_at index instead of comparing every buyer with its counters.
+STALE_SWEEP_WINDOW = dt.timedelta(hours=6)
 
 
-def stale_buyers_refresh(limit=STALE_SWEEP_LIMIT):
-    """Safety net for a lost refresh task (broker down): buyers written since their counters were
-    last computed (or never counted) are refreshed, oldest first; returns how many."""
+def stale_buyers_refresh(limit=STALE_SWEEP_LIMIT, now=None):
+    """Recount and reassess the buyers written (by ingestion) since their counters were last
+    computed, oldest first; beat runs it every BUYER_SWEEP_SECONDS. Returns how many."""
+    since = (now or timezone.now()) - STALE_SWEEP_WINDOW
     ids = list(
-        Buyer.objects.filter(Q(stats__isnull=True) | Q(updated_at__gt=F("stats__refreshed_at")))
+        Buyer.objects.filter(updated_at__gte=since)
+        .filter(Q(stats__isnull=True) | Q(updated_at__gt=F("stats__refreshed_at")))
         .order_by("updated_at")
         .values_list("id", flat=True)[:limit]
     )
@@ -170,6 +183,7 @@ __all__ = [
     "buyer_risk_assess",
     "buyer_stats_refresh",
     "buyers_refresh",
+    "buyers_touch",
     "buyers_risk_assess",
     "buyers_upsert",
     "contact_etiquette_check",

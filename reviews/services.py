@@ -12,8 +12,7 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from contacts.services import buyers_upsert
-from contacts.tasks import queue_buyers_refresh
+from contacts.services import buyers_touch, buyers_upsert
 from reviewdesk.db import (
     COPY_MIN_ROWS,
     bulk_update_rows,
@@ -105,14 +104,10 @@ def review_events_ingest(items, *, source, actor_label, api_key=None, connector=
     while True:
         try:
             with transaction.atomic():
-                results, assign_ids, freed_shop_ids, buyer_ids = _ingest(
+                results, assign_ids, freed_shop_ids = _ingest(
                     items, source, actor_label, api_key, connector, fast=fast, optimistic=optimistic
                 )
                 after_commit_assign(assign_ids, freed_shop_ids)
-                if buyer_ids:
-                    # Counters and risk follow every change to a buyer's reviews or tickets; off
-                    # the request path, one task per batch (a lost one: the beat sweep).
-                    transaction.on_commit(lambda ids=tuple(buyer_ids): queue_buyers_refresh(ids))
             return results
         except _NotAllNew:
             optimistic = False  # not a failed attempt: an existing review takes the locking way
@@ -180,9 +175,9 @@ def _ingest(items, source, actor_label, api_key, connector, *, fast, optimistic)
             fresh.append(index)
     fresh.sort()
 
-    assign_ids, freed_shop_ids, buyer_ids = [], (), set()
+    assign_ids, freed_shop_ids = [], ()
     if fresh:
-        assign_ids, freed_shop_ids, buyer_ids = _apply_fresh(
+        assign_ids, freed_shop_ids = _apply_fresh(
             fresh,
             by_index,
             reviews,
@@ -200,7 +195,7 @@ def _ingest(items, source, actor_label, api_key, connector, *, fast, optimistic)
         results[index] = EventResult(
             index, event.event_id, event.review_id, EventStatus.DUPLICATE, results[first].ticket_id
         )
-    return [results[index] for index, _event, _shop in items], assign_ids, freed_shop_ids, buyer_ids
+    return [results[index] for index, _event, _shop in items], assign_ids, freed_shop_ids
 
 
 def _apply_fresh(fresh, by_index, reviews, results, now, *, fast, optimistic, source, actor_label, api_key, connector):
@@ -237,8 +232,12 @@ def _apply_fresh(fresh, by_index, reviews, results, now, *, fast, optimistic, so
         results[index].ticket_id = ticket.pk if ticket is not None else None
     log = _log_events_sql if fast else _log_events
     log(inbound, results, now, source=source, api_key=api_key, connector=connector)
-    buyer_ids = {review.buyer_id for review in changed.values() if review.buyer_id is not None}
-    return assign_ids, set(sync.freed_shop_ids), buyer_ids
+    # Buyers' counters and risk follow their reviews: the upsert above marked the buyers of
+    # created events as written; mark those of other changes too, and the sweep recounts them.
+    touched_buyers = {review.buyer_id for review in changed.values() if review.buyer_id is not None}
+    # (The PostgreSQL upsert stamps every buyer it saw; the portable one only those it changed.)
+    buyers_touch(touched_buyers - set(buyers.values()) if fast else touched_buyers, now)
+    return assign_ids, set(sync.freed_shop_ids)
 
 
 def _log_events(inbound, results, now, *, source, api_key, connector):

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from contacts.models import Buyer, RiskLevel
-from contacts.tasks import refresh_buyers_task
 from reviewdesk.celery import app as celery_app
 from reviews.choices import ReviewState, Tier
 from reviews.models import Review
@@ -130,9 +129,8 @@ def publish():
         patch.object(assign_ticket_task, "apply_async") as assign,
         patch.object(assign_tickets_task, "apply_async") as assign_batch,
         patch.object(assign_waiting_tickets_task, "apply_async") as pool,
-        patch.object(refresh_buyers_task, "apply_async") as buyers,
     ):
-        yield {"assign": assign, "assign_batch": assign_batch, "pool": pool, "buyers": buyers}
+        yield {"assign": assign, "assign_batch": assign_batch, "pool": pool}
 
 
 def run_sent(mock, task):
@@ -550,7 +548,7 @@ def test_a_verified_close_of_an_assigned_ticket_queues_a_pool_assignment_that_fi
 
     first.refresh_from_db()
     assert (first.status, first.outcome, first.outcome_verified) == (TicketStatus.RESOLVED, "deleted_by_buyer", True)
-    assert len(callbacks) == 2  # the pool assignment, and the buyer's counters (contacts)
+    assert len(callbacks) == 1
     publish["pool"].assert_called_once_with(args=(), kwargs={"shop_ids": [shop_a.pk]}, retry=True, retry_policy=ANY)
     assert publish["assign"].call_count == 0
 
@@ -569,8 +567,8 @@ def test_closing_a_ticket_nobody_holds_queues_no_pool_assignment(
         assert push(deleted("r-1")).status_code == 200
 
     assert Ticket.objects.get().status == TicketStatus.RESOLVED
-    assert len(callbacks) == 1  # only the buyer's counters (contacts)
-    assert (publish["assign"].call_count, publish["pool"].call_count, publish["buyers"].call_count) == (0, 0, 1)
+    assert callbacks == []
+    assert (publish["assign"].call_count, publish["pool"].call_count) == (0, 0)
 
 
 # Reopened tickets ------------------------------------------------------------------------------
@@ -745,7 +743,7 @@ def test_pushing_a_batch_queues_one_assignment_task_for_all_its_opened_tickets_a
     assert response.status_code == 200
     first, second = Ticket.objects.order_by("id")
     assert [r["ticket_id"] for r in response.json()["results"]] == [first.pk, second.pk, None]
-    assert len(callbacks) == 2  # the assignment, and the buyers' counters (contacts)
+    assert len(callbacks) == 1
     # One message for the whole batch, not one per ticket: the push returns sooner and the worker
     # places the tickets in one transaction.
     assert publish["assign_batch"].call_args_list == [
@@ -814,7 +812,7 @@ def test_a_push_with_the_broker_unreachable_still_lands_and_the_sweep_assigns_th
         response = push(event())
 
     assert response.status_code == 200
-    assert len(callbacks) == 2  # the assignment and the buyer refresh: neither fails the push
+    assert len(callbacks) == 1
     ticket = Ticket.objects.get()
     assert (ticket.status, ticket.assignee_id) == (TicketStatus.NEW, None)
 

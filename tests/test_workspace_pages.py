@@ -411,6 +411,13 @@ def test_a_closed_ticket_shows_no_work_forms_but_its_outcome(agent, ticket, push
     assert 'data-testid="call-script"' not in page and 'data-testid="revision-guide"' not in page
 
 
+def test_the_buyer_card_suggests_the_best_time_to_call(agent, ticket):
+    page = html(login(agent).get(f"/tickets/{ticket.pk}/"))
+
+    card = page[page.index('data-testid="best-time"') :]
+    assert "18:00–19:00" in card[: card.index("</dd>")]  # never reached: the early-evening rule
+
+
 def test_only_a_supervisor_working_a_high_risk_buyer_sees_the_remedy_override_box(agent, supervisor, ticket):
     assert 'name="override_reason"' not in remedy_form(login(supervisor).get(f"/tickets/{ticket.pk}/"))
 

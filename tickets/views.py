@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from contacts.models import RiskLevel
+from contacts.services import best_contact_time
 from reviews.choices import Platform, Tier
 from reviews.selectors import shop_ids_visible_to
 
@@ -424,6 +425,7 @@ def _ticket_context(request, ticket, bound=None):
         "buyer": buyer,
         "risk_high": bool(buyer and buyer.risk_level == RiskLevel.HIGH),
         "history": selectors.buyer_history(user, buyer),
+        "best_time": best_contact_time(buyer, shop=ticket.shop) if buyer is not None else None,
         "sla": sla,
         "sla_label": SlaState(sla).label,
         "due_at": _running_due(ticket) if is_open else None,

@@ -98,3 +98,21 @@ def parse_database_url(url):
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
     }
+
+
+_RATE_PERIODS = {"s", "sec", "second", "m", "min", "minute", "h", "hour", "d", "day"}
+
+
+def env_rate(name, default):
+    """A request rate such as `6000/min` (periods: s, min, hour, day, or their long names).
+    Empty means no limit (None); anything else stops start-up."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    value = value.strip()
+    if not value:
+        return None
+    count, _, period = value.partition("/")
+    if not count.isdigit() or period.strip().lower() not in _RATE_PERIODS:
+        raise ImproperlyConfigured(f"{name} must be a rate like 6000/min (count/s|min|hour|day), not {value!r}.")
+    return f"{int(count)}/{period.strip().lower()}"

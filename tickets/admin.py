@@ -65,6 +65,33 @@ class TimelineInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Audit records (issue 7): viewable, never added, changed or deleted in the admin."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TicketEvent)
+class TicketEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "ticket", "kind", "actor_label", "from_status", "to_status"]
+    list_filter = ["kind"]
+    list_select_related = ["ticket"]
+    search_fields = ["actor_label", "message"]
+    raw_id_fields = ["ticket", "actor"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
 
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
@@ -88,6 +115,9 @@ class TicketAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # deleting a ticket would delete its timeline, the audit trail
 
 
 class CalendarDayInline(admin.TabularInline):
@@ -129,7 +159,13 @@ class NotificationAdmin(admin.ModelAdmin):
         return False
 
 
-admin.site.register(ContactAttempt)
+@admin.register(ContactAttempt)
+class ContactAttemptAdmin(ReadOnlyAdmin):
+    """Logged in the workspace or the API (they stop SLA clocks); never edited here."""
+
+    list_display = ["id", "ticket", "channel", "result", "agent", "created_at"]
+    list_select_related = ["ticket", "agent"]
+    raw_id_fields = ["ticket", "agent"]
 
 
 @admin.register(Remedy)
@@ -144,6 +180,9 @@ class RemedyAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a remedy is part of the audit trail
 
     def _decide(self, request, queryset, *, approve, reason=""):
         done = 0

@@ -119,3 +119,70 @@ class NewestFirstCursorPagination(CursorPagination):
             return super().decode_cursor(request)
         except exceptions.NotFound:
             raise InvalidFilter(fields={"cursor": ["Invalid cursor."]}) from None
+
+
+# The schema: API.md's error body on the statuses any operation may answer -----------------------
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "fields"],
+            "properties": {
+                "code": {"type": "string", "description": "snake_case, e.g. invalid_filter"},
+                "message": {"type": "string"},
+                "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+            },
+        }
+    },
+}
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+_ERRORS = {
+    "400": "Bad input: invalid_json, invalid_body, invalid_filter (`fields` names the problems).",
+    "401": "Missing or bad credentials.",
+    "403": "Authenticated but not allowed.",
+    "429": "Throttled; see Retry-After.",
+    "503": "The database is unavailable; retry after Retry-After seconds.",
+}
+_PATH_ERRORS = {"404": "Not found, or not in the caller's shops."}
+_PATH_WRITE_ERRORS = {"409": "Refused by the rules (the code says why)."}
+_WRITE_ERRORS = {
+    "413": "The body is too large.",
+    "415": "Not application/json.",
+}
+
+
+def error_responses_hook(result, generator, request, public):
+    """drf-spectacular postprocessing: every /api/ operation documents the error statuses it may
+    answer, each with API.md's error body; a documented error response with its own body (the push
+    API's 400 with per-event results) may also be the plain error body."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    for path, operations in result.get("paths", {}).items():
+        if not path.startswith("/api/"):
+            continue
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            errors = dict(_ERRORS)
+            if "{" in path:
+                errors.update(_PATH_ERRORS)
+            if method != "get":
+                errors.update(_WRITE_ERRORS)
+                if "{" in path:
+                    errors.update(_PATH_WRITE_ERRORS)
+            responses = operation.setdefault("responses", {})
+            for code, description in errors.items():
+                responses.setdefault(code, {"description": description})
+            for code, response in responses.items():
+                if not code.startswith(("4", "5")):
+                    continue
+                content = response.setdefault("content", {})
+                media = content.setdefault("application/json", {})
+                schema = media.get("schema")
+                if schema is None:
+                    media["schema"] = _ERROR_REF
+                elif schema != _ERROR_REF:
+                    media["schema"] = {"anyOf": [schema, _ERROR_REF]}
+    return result

@@ -27,6 +27,8 @@ class CountersSerializer(serializers.ModelSerializer):
             "outcomes",
             "refreshed_at",
         ]
+        # A buyer whose counters were never computed gets empty counters with no refresh time.
+        extra_kwargs = {"refreshed_at": {"allow_null": True}}
 
 
 class RiskSerializer(serializers.Serializer):

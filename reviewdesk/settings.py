@@ -1,11 +1,13 @@
 """ReviewDesk settings. Everything that differs between machines comes from the environment;
 see .env.example and docs/configuration.md for the full list."""
 
+import datetime
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
-from .env import env_bool, env_int, env_list, env_str, parse_database_url
+from .env import env_bool, env_float, env_int, env_list, env_rate, env_str, parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("REVIEWDESK_VAR_DIR", str(BASE_DIR / "var")))
@@ -27,6 +29,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "reviews",
     "contacts",
     "tickets",
@@ -34,6 +37,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "reviewdesk.security.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -43,6 +47,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "reviewdesk.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes requires: turns a locked-out login into reviewdesk.security.login_locked_out.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "reviewdesk.urls"
@@ -60,6 +66,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tickets.views.workspace_context",
             ],
         },
     },
@@ -67,6 +74,11 @@ TEMPLATES = [
 
 # Database: a SQLite file under var/ unless DATABASE_URL says otherwise.
 DATABASES = {"default": parse_database_url(env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'reviewdesk.sqlite3'}"))}
+# PostgreSQL connections persist (CONN_MAX_AGE) without a `SELECT 1` round trip before each
+# request's first query: on the push API that probe was a sixth of a request's time. A connection
+# the server dropped fails one request with 503 (reviewdesk.middleware; the push API reconnects and
+# retries instead) and is then replaced.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis when REDIS_URL is set (shared by every process), else per-process memory.
@@ -82,7 +94,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"
+
+# Login lockout (django-axes): after LOGIN_FAILURE_LIMIT failed logins for one username from one
+# client address, that pair is locked for LOGIN_COOLOFF_MINUTES (our login page and the admin's).
+AUTHENTICATION_BACKENDS = [
+    "reviewdesk.security.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Trusted reverse proxies in front of gunicorn that append to X-Forwarded-For (compose behind a
+# TLS proxy: 1). 0: the client address is REMOTE_ADDR. Used by the login lockout and API throttling.
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+AXES_ENABLED = env_bool("LOGIN_LOCKOUT_ENABLED", True)
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "reviewdesk.security.login_locked_out"
+AXES_CLIENT_IP_CALLABLE = "reviewdesk.security.client_ip"
+AXES_VERBOSE = False
 
 # Language and time: Chinese and English, defaulting to the browser's; China time.
 LANGUAGE_CODE = env_str("LANGUAGE_CODE", "zh-hans")
@@ -137,6 +167,17 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "iso-8601",
     "COERCE_DECIMAL_TO_STRING": True,
+    # Rates per integration key, per person and per anonymous address (reviewdesk.throttling);
+    # 429 `throttled` with Retry-After. Empty: no limit for that kind of caller.
+    "DEFAULT_THROTTLE_CLASSES": ["reviewdesk.throttling.PrincipalRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        # Generous on purpose: one key pushes 500-event batches from several clients, or single
+        # events at hundreds a second (bench/ingest.py); the limit stops a runaway client.
+        "api_key": env_rate("API_RATE_PER_KEY", "60000/min"),
+        "person": env_rate("API_RATE_PER_PERSON", "600/min"),
+        "anon": env_rate("API_RATE_ANONYMOUS", "60/min"),
+    },
+    "NUM_PROXIES": NUM_PROXIES or None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "ReviewDesk API",
@@ -149,9 +190,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every API operation documents API.md's error statuses and body (checked by schemathesis).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "reviewdesk.api.error_responses_hook"],
     # Choice sets used by several fields get one stable name instead of a generated one.
     "ENUM_NAME_OVERRIDES": {
         "TicketStatusEnum": "tickets.choices.TicketStatus",
+        "RemedyKindEnum": "tickets.choices.RemedyKind",
+        "RemedyStatusEnum": "tickets.choices.RemedyStatus",
     },
 }
 
@@ -199,7 +244,27 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Warnings and breaches fire within a minute of their time.
     "sweep-sla": {"task": "tickets.tasks.sweep_sla_task", "schedule": float(env_int("SLA_SWEEP_SECONDS", 30))},
+    # Buyers' counters and risk: ingestion marks the buyers it wrote, this recounts them. (Off the
+    # request path; a message per push would cost a single event a tenth of its time.)
+    "refresh-stale-buyers": {
+        "task": "contacts.tasks.refresh_stale_buyers_task",
+        "schedule": float(env_int("BUYER_SWEEP_SECONDS", 30)),
+    },
+    # Follow-up visits (回访) due today: one reminder each, at most an hour late.
+    "remind-followup-visits": {
+        "task": "tickets.tasks.remind_followup_visits_task",
+        "schedule": 3600.0,
+    },
+    # Supervisors' weekly digest (figures and SKUs to look at): Monday 09:00, installation time.
+    "send-weekly-digest": {
+        "task": "tickets.tasks.send_weekly_digest_task",
+        "schedule": crontab(minute=0, hour=9, day_of_week="mon"),
+    },
 }
+
+# Operations feedback: a SKU is flagged when its neutral/negative rate over the last 7 days exceeds
+# its 30-day baseline by this factor (tickets.feedback).
+SKU_ALERT_FACTOR = env_float("SKU_ALERT_FACTOR", 1.5)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "reviewdesk@localhost")
@@ -215,5 +280,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # axes: lockouts are warnings; each login's bookkeeping at INFO is noise.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

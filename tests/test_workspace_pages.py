@@ -315,6 +315,21 @@ def test_all_tickets_shows_every_ticket_of_the_supervisors_shops_with_an_assigne
     assert row_ids(html(client.get("/tickets/", {"status": "resolved"}))) == [b.pk]
 
 
+def test_the_all_tickets_csv_link_exports_the_rows_the_filters_show(push, supervisor, agent):
+    a, _b = push_tickets(push, 2)
+    Ticket.objects.filter(pk=a.pk).update(assignee=agent, status=TicketStatus.ASSIGNED)
+    client = login(supervisor)
+
+    page = html(client.get("/tickets/", {"assignee": str(agent.pk)}))
+    link = re.search(r'href="([^"]+)" data-testid="tickets-csv"', page).group(1).replace("&amp;", "&")
+    assert link == f"/dashboard/tickets.csv?assignee={agent.pk}"
+    export = client.get(link)
+
+    assert export.status_code == 200
+    rows = b"".join(export.streaming_content).decode("utf-8-sig").splitlines()
+    assert len(rows) == 2 and rows[1].startswith(f"{a.pk},")
+
+
 # The ticket page ---------------------------------------------------------------------------------
 
 

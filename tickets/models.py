@@ -252,6 +252,9 @@ class Ticket(models.Model):
         verbose_name=_("assignee"),
     )
     cause = models.CharField(_("cause"), max_length=64, blank=True)
+    # The reviewed item when the ticket opened, so statistics by SKU read tickets alone.
+    item_sku = models.CharField(_("SKU"), max_length=128, blank=True, default="", db_default="")
+    item_title = models.CharField(_("item title"), max_length=255, blank=True, default="", db_default="")
     outcome = models.CharField(_("outcome"), max_length=32, choices=Outcome.choices, blank=True)
     outcome_verified = models.BooleanField(_("verified"), default=False)
     sla_state = models.CharField(_("SLA"), max_length=16, choices=SlaState.choices, default=SlaState.OK)
@@ -266,6 +269,10 @@ class Ticket(models.Model):
     resolution_breached_at = models.DateTimeField(null=True, blank=True, editable=False)
     first_contact_at = models.DateTimeField(_("first contact"), null=True, blank=True)
     first_reached_at = models.DateTimeField(_("first reached"), null=True, blank=True)
+    # Business minutes from opening to first_contact_at / first_reached_at, stored when they happen
+    # (tickets.stats.stamp_first_contact_minutes) so statistics never run calendar math per ticket.
+    first_contact_business_minutes = models.FloatField(null=True, blank=True, editable=False)
+    first_reach_business_minutes = models.FloatField(null=True, blank=True, editable=False)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
@@ -313,6 +320,9 @@ class Ticket(models.Model):
                 name="ticket_res_breach_due",
                 condition=Q(status__in=sorted(OPEN_STATUSES), resolution_breached_at__isnull=True),
             ),
+            # Statistics (tickets.stats) select a period by these timestamps (created_at has its own).
+            models.Index(fields=["closed_at"], name="ticket_closed_at"),
+            models.Index(fields=["first_contact_due_at"], name="ticket_fc_due_at"),
             # The unassigned pool, oldest due first.
             models.Index(
                 fields=["first_contact_due_at", "id"],
@@ -348,6 +358,8 @@ class TicketEvent(models.Model):
         ordering = ["created_at", "id"]
         verbose_name = _("timeline event")
         verbose_name_plural = _("timeline events")
+        # The audit log lists timeline rows by date across tickets (tickets.audit_views).
+        indexes = [models.Index(fields=["created_at"], name="ticket_event_created_at")]
 
     def __str__(self):
         return f"{self.ticket_id} {self.kind}"

@@ -22,6 +22,7 @@ from .choices import (
 from .lifecycle import timeline_event, transition
 from .models import ContactAttempt, Ticket, TicketEvent
 from .sla import SlaPlanner, live_state
+from .stats import stamp_first_contact_minutes
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +98,8 @@ class ReviewTicketSync:
             platform=review.platform,
             tier=review.tier or Tier.NEGATIVE,
             status=TicketStatus.NEW,
+            item_sku=review.item_sku,  # statistics by SKU read tickets alone (issue 6)
+            item_title=review.item_title,
         )
         self.planner.start_clocks(
             ticket,
@@ -224,16 +227,33 @@ class TicketActionRefused(Exception):
         self.code = code
 
 
-def contact_attempt_log(ticket_id, user, *, channel, result, note=""):
+def contact_attempt_log(ticket_id, user, *, channel, result, note="", override_reason=""):
     """Record a try to reach the buyer. The first one stops the first-contact clock; the first
-    `reached` sets first_reached_at. Returns the attempt."""
+    `reached` sets first_reached_at. Returns the attempt.
+
+    A phone call against the contact etiquette (daily cap, spacing, quiet hours in the buyer's
+    time zone; contacts.etiquette) is refused unless `override_reason` is given, in which case
+    the timeline row records the override and the rules it broke."""
+    from contacts.etiquette import contact_etiquette_check, etiquette_refusal_message, lock_buyer_of_ticket
+
     now = timezone.now()
+    override_reason = (override_reason or "").strip()
     with transaction.atomic():
+        # The buyer is locked before the ticket (the order ingestion uses), so two agents calling
+        # the same buyer from different tickets cannot both slip under the daily cap.
+        buyer = lock_buyer_of_ticket(ticket_id) if channel == ContactChannel.PHONE else None
         ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
         if ticket.status in CLOSED_STATUSES:
             raise TicketActionRefused(
                 _("This ticket is closed; reopen it before contacting the buyer."), "ticket_closed"
             )
+        etiquette_override = None
+        if buyer is not None:
+            violations = contact_etiquette_check(buyer, ticket.shop, channel=channel, now=now)
+            if violations and not override_reason:
+                raise TicketActionRefused(etiquette_refusal_message(violations), "etiquette")
+            if violations:
+                etiquette_override = {"reason": override_reason, "violations": [v.as_dict() for v in violations]}
         attempt = ContactAttempt.objects.create(
             ticket=ticket, agent=user, channel=channel, result=result, note=note, created_at=now
         )
@@ -242,27 +262,26 @@ def contact_attempt_log(ticket_id, user, *, channel, result, note=""):
             ticket.first_contact_at = now
         if result == ContactResult.REACHED and ticket.first_reached_at is None:
             ticket.first_reached_at = now
+        stamp_first_contact_minutes(ticket)  # statistics read stored business minutes (issue 6)
         if ticket.status in (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.REOPENED):
             events.append(transition(ticket, TicketStatus.IN_PROGRESS, actor=user, message=_("Contacting the buyer.")))
-        events.append(
-            timeline_event(
-                ticket,
-                TimelineKind.CONTACT_ATTEMPT,
-                actor=user,
-                message=_("%(channel)s: %(result)s")
-                % {
-                    "channel": ContactChannel(channel).label,
-                    "result": ContactResult(result).label,
-                },
-                data={"attempt": attempt.pk, "channel": channel, "result": result, "note": note},
-            )
-        )
+        message = _("%(channel)s: %(result)s") % {
+            "channel": ContactChannel(channel).label,
+            "result": ContactResult(result).label,
+        }
+        data = {"attempt": attempt.pk, "channel": channel, "result": result, "note": note}
+        if etiquette_override is not None:
+            message += " " + _("(contact etiquette overridden: %(reason)s)") % {"reason": override_reason}
+            data["etiquette_override"] = etiquette_override
+        events.append(timeline_event(ticket, TimelineKind.CONTACT_ATTEMPT, actor=user, message=message, data=data))
         ticket.sla_state = live_state(ticket, now)
         ticket.updated_at = now
         ticket.save(
             update_fields=[
                 "first_contact_at",
                 "first_reached_at",
+                "first_contact_business_minutes",
+                "first_reach_business_minutes",
                 "status",
                 "sla_state",
                 "updated_at",

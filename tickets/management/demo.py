@@ -141,6 +141,13 @@ def review_stories(count, *, seed, until):
         yield _story(rng, index, index % UNHAPPY_EVERY == slot, end, buyers)
 
 
+class Story(list):
+    """One review's events in time order; `cause` is the generator's truth for an unhappy review
+    (what the demo agents find), None for a positive one."""
+
+    cause = None
+
+
 class _BuyerPool:
     """Buyers reviews are drawn from, so some buy (and review) more than once."""
 
@@ -219,7 +226,8 @@ def _story(rng, index, unhappy, end, buyers):
     if content is not None:
         created["content"] = content
     later = _unhappy_aftermath(rng, shop, cause, created_at, context) if unhappy else _happy_aftermath(rng, created_at)
-    events = [created]
+    events = Story([created])
+    events.cause = cause
     for kind, moment, fields in sorted(later, key=lambda entry: entry[1]):
         if moment < end:
             events.append(

@@ -42,7 +42,7 @@ done
 if [ "$web_up" = 1 ]; then
   cat <<TXT
 
-  ReviewDesk is running: http://$HOST:$PORT/  (the admin is the desk for now)
+  ReviewDesk is running: http://$HOST:$PORT/  (configuration: /admin/)
   API docs:              http://$HOST:$PORT/api/docs/
 
   Demo logins (password for all: demo1234)

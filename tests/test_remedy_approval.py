@@ -380,9 +380,7 @@ def test_an_agent_cannot_record_a_remedy_for_a_high_risk_buyer_and_nothing_chang
     assert snapshot(ticket) == before
 
 
-def test_a_supervisor_grants_a_remedy_to_a_high_risk_buyer_only_with_a_reason_shown_on_the_timeline(
-    ticket, supervisor
-):
+def test_a_supervisor_grants_a_remedy_to_a_high_risk_buyer_only_with_a_reason_shown_on_the_timeline(ticket, supervisor):
     from contacts.models import Buyer, RiskLevel
 
     Buyer.objects.update(risk_level=RiskLevel.HIGH)

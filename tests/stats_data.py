@@ -24,8 +24,13 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
+import time_machine
+
 from reviews.models import Review
 from tickets.models import Remedy, Ticket
+
+from .factories import make_agent
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 3, 5, 12, 0, tzinfo=SH)
@@ -217,3 +222,22 @@ def api_keys(body):
     if "backlog" in body:
         out["backlog"] = {k: body["backlog"][k] for k in ("open", "breached", "by_age")}
     return out
+
+
+# Fixtures shared by the statistics, dashboard and export tests (imported by name there).
+
+
+@pytest.fixture
+def colleague(shop_a):
+    return make_agent(shop_a, username="colleague_a")
+
+
+@pytest.fixture
+def data(shop_a, shop_b, agent, colleague, agent_b):
+    return build(shop_a, shop_b, agent, colleague, agent_b)
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield

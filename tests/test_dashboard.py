@@ -1,6 +1,8 @@
 """The supervisor dashboard (issue 6): the same figures as the API and the hand-worked numbers of
 tests/stats_data.py, supervisors only, scoped to their shops, a fixed number of queries."""
 
+# ruff: noqa: F811 - pytest finds the shared fixtures (tests/stats_data.py) by the names imported here
+
 import datetime as dt
 import re
 
@@ -16,25 +18,9 @@ from tickets.feedback import sku_alerts, weekly_digest_send
 from tickets.tasks import send_weekly_digest_task
 
 from .factories import make_agent
-from .stats_data import NOW, PERIOD, SUMMARY_A, at, build, make_ticket
+from .stats_data import NOW, PERIOD, SUMMARY_A, at, build, colleague, data, frozen, make_ticket  # noqa: F401 — fixtures
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def colleague(shop_a):
-    return make_agent(shop_a, username="colleague_a")
-
-
-@pytest.fixture
-def data(shop_a, shop_b, agent, colleague, agent_b):
-    return build(shop_a, shop_b, agent, colleague, agent_b)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def logged_in(user):

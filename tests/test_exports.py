@@ -1,36 +1,20 @@
 """CSV exports (issue 6): UTF-8 with BOM, streamed, the same numbers as the API and the page."""
 
+# ruff: noqa: F811 - pytest finds the shared fixtures (tests/stats_data.py) by the names imported here
+
 import csv
 import io
 
 import pytest
-import time_machine
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tickets import exports, stats
 
-from .factories import make_agent
-from .stats_data import NOW, PERIOD, SUMMARY_A, build
+from .stats_data import NOW, PERIOD, SUMMARY_A, build, colleague, data, frozen  # noqa: F401 — fixtures
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def colleague(shop_a):
-    return make_agent(shop_a, username="colleague_a")
-
-
-@pytest.fixture
-def data(shop_a, shop_b, agent, colleague, agent_b):
-    return build(shop_a, shop_b, agent, colleague, agent_b)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def logged_in(user):

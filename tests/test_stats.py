@@ -1,5 +1,7 @@
 """Statistics API (API.md § Statistics) against figures worked out by hand (tests/stats_data.py)."""
 
+# ruff: noqa: F811 - pytest finds the shared fixtures (tests/stats_data.py) by the names imported here
+
 import datetime as dt
 
 import pytest
@@ -11,29 +13,12 @@ from rest_framework.test import APIClient
 from tickets import stats
 from tickets.choices import Role
 
-from .factories import make_agent
-from .stats_data import EMPTY, NOW, PERIOD, SUMMARY_A, api_keys, at, build, make_ticket
+from .stats_data import EMPTY, NOW, PERIOD, SUMMARY_A, api_keys, at, build, colleague, data, frozen, make_ticket  # noqa: F401 — fixtures
 
 pytestmark = pytest.mark.django_db
 
 SUMMARY = "/api/v1/stats/summary/"
 BREAKDOWN = "/api/v1/stats/breakdown/"
-
-
-@pytest.fixture
-def colleague(shop_a):
-    return make_agent(shop_a, username="colleague_a")
-
-
-@pytest.fixture
-def data(shop_a, shop_b, agent, colleague, agent_b):
-    return build(shop_a, shop_b, agent, colleague, agent_b)
-
-
-@pytest.fixture(autouse=True)
-def frozen():
-    with time_machine.travel(NOW, tick=False):
-        yield
 
 
 def as_person(user):

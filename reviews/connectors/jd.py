@@ -17,7 +17,7 @@ shop's rule (Shop.tier_for_stars), and later changes are follow-ups and seller r
 import orjson
 
 from ..choices import ConnectorKind, EventType, ReviewState
-from .base import AuthError, ConnectorConfigError, ConnectorError, PayloadError, RateLimited, register
+from .base import AuthError, ConnectorError, PayloadError, RateLimited, register
 from .http import http_request, new_session
 from .signing import jos_sign
 from .windowed import WindowedConnector, parse_platform_time, platform_time, text_key
@@ -95,17 +95,8 @@ class JdConnector(WindowedConnector):
     """Pulls the shop's product comments from JOS in created-time windows."""
 
     kind = ConnectorKind.JD
-
-    def __init__(self, connector):
-        super().__init__(connector)
-        if not connector.token:
-            raise ConnectorConfigError("The access token is not set.")
-        self.client = JosClient(connector)
-        self.page_size = max(1, min(connector.page_size, MAX_PAGE_SIZE))
-        self.shop = connector.shop
-
-    def close(self):
-        self.client.close()
+    client_class = JosClient
+    max_page_size = MAX_PAGE_SIZE
 
     def query_window(self, start, end, *, tiers=None, sample=False):
         records = []

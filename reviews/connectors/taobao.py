@@ -18,7 +18,7 @@ import re
 import orjson
 
 from ..choices import ConnectorKind, EventType, ReviewState, Tier
-from .base import AuthError, ConnectorConfigError, ConnectorError, PayloadError, RateLimited, register
+from .base import AuthError, ConnectorError, PayloadError, RateLimited, register
 from .http import http_request, new_session
 from .signing import top_sign
 from .windowed import (
@@ -150,17 +150,9 @@ class TaobaoConnector(WindowedConnector):
     """Pulls buyers' ratings of the shop from TOP in created-time windows."""
 
     kind = ConnectorKind.TAOBAO
-
-    def __init__(self, connector):
-        super().__init__(connector)
-        if not connector.token:
-            raise ConnectorConfigError("The session key (access token) is not set.")
-        self.client = TopClient(connector)
-        self.page_size = max(1, min(connector.page_size, MAX_PAGE_SIZE))
-        self.shop = connector.shop
-
-    def close(self):
-        self.client.close()
+    client_class = TopClient
+    max_page_size = MAX_PAGE_SIZE
+    session_label = "session key (access token)"
 
     # Fetching -----------------------------------------------------------------------------------
 

@@ -128,12 +128,23 @@ class WindowedConnector(BaseConnector):
     min_window_seconds: ClassVar[int] = 1
     max_window_seconds: ClassVar[int] = 7 * 86400
     first_window_seconds: ClassVar[int] = 3600
+    client_class: ClassVar[type]  # the platform's signed HTTP client, built from the connector
+    max_page_size: ClassVar[int]
+    session_label: ClassVar[str] = "access token"  # what the platform calls the seller's authorisation
 
     def __init__(self, connector):
         super().__init__(connector)
         if not connector.app_key or not connector.app_secret:
             raise ConnectorConfigError("The app key and app secret are not both set.")
+        if not connector.token:
+            raise ConnectorConfigError(f"The {self.session_label} is not set.")
+        self.client = self.client_class(connector)
+        self.page_size = max(1, min(connector.page_size, self.max_page_size))
+        self.shop = connector.shop
         self.review_state = None  # callable(review_ids=…, tiers=…, rated_from=…, rated_to=…) -> {id: ReviewSnapshot}
+
+    def close(self):
+        self.client.close()
 
     # Subclasses ---------------------------------------------------------------------------------
 

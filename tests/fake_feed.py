@@ -6,8 +6,10 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
+
+from .fake_http import LoopbackServer, send_reply
 
 
 @dataclass
@@ -31,12 +33,14 @@ def envelope(events, next_cursor, has_more):
     return json.dumps({"events": events, "next_cursor": next_cursor, "has_more": has_more}).encode()
 
 
-class FakeFeed:
+class FakeFeed(LoopbackServer):
     """Serves `events` in pages by offset cursor ("c<offset>") to the right bearer token.
 
     `script` holds answers for the next requests, in order: a Reply is sent as is, None serves the
     next page normally. Every request is recorded in `requests`.
     """
+
+    path = "/feed"
 
     def __init__(self, token):
         self.token = token
@@ -44,16 +48,7 @@ class FakeFeed:
         self.script = deque()
         self.requests = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        # A client that timed out has closed its socket; the late write failing is expected.
-        self._server.handle_error = lambda request, client_address: None
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self):
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/feed"
+        super().__init__(_handler_for(self))
 
     @property
     def host(self):
@@ -63,14 +58,6 @@ class FakeFeed:
     @property
     def cursors(self):
         return [seen.cursor for seen in self.requests]
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._server.shutdown()
-        self._server.server_close()
 
     def answer(self, query, authorization):
         cursor, limit = query.get("cursor", [None])[0], query.get("limit", [None])[0]
@@ -94,12 +81,7 @@ def _handler_for(feed):
             reply = feed.answer(parse_qs(parts.query), self.headers.get("Authorization"))
             if reply.delay:
                 time.sleep(reply.delay)
-            self.send_response(reply.status)
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(reply.body)))
-            self.end_headers()
-            self.wfile.write(reply.body)
+            send_reply(self, reply)
 
         def log_message(self, *args):
             pass

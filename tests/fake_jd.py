@@ -11,11 +11,10 @@ import hashlib
 import json
 import threading
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 from .fake_feed import Reply
+from .fake_http import LoopbackServer, form_gateway_handler
 
 CHINA = ZoneInfo("Asia/Shanghai")
 METHOD = "jingdong.pop.PopCommentJsfService.getVenderCommentsForJos"
@@ -48,30 +47,16 @@ def make_comment(comment_id, created, stars=1, *, order_id=None, replies=(), aft
     }
 
 
-class FakeJd:
+class FakeJd(LoopbackServer):
+    path = "/routerjson"
+
     def __init__(self, app_key, secret, access_token):
         self.app_key, self.secret, self.access_token = app_key, secret, access_token
         self.comments = []
         self.script = deque()
         self.requests = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._server.handle_error = lambda request, client_address: None
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-
-    @property
-    def url(self):
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/routerjson"
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(form_gateway_handler(self))
 
     def answer(self, form):
         with self._lock:
@@ -125,25 +110,3 @@ class FakeJd:
 
 def _json(data):
     return Reply(200, json.dumps(data, ensure_ascii=False).encode(), {"Content-Type": "application/json;charset=UTF-8"})
-
-
-def _handler_for(fake):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-
-        def do_POST(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            form = dict(parse_qsl(self.rfile.read(length).decode("utf-8"), keep_blank_values=True))
-            reply = fake.answer(form)
-            self.send_response(reply.status)
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(reply.body)))
-            self.end_headers()
-            self.wfile.write(reply.body)
-
-        def log_message(self, *args):
-            pass
-
-    return Handler

@@ -15,14 +15,12 @@ import hashlib
 import hmac
 import json
 import threading
-import time
 from collections import deque
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl
 from zoneinfo import ZoneInfo
 
 from .fake_feed import Reply
+from .fake_http import LoopbackServer, form_gateway_handler
 
 CHINA = ZoneInfo("Asia/Shanghai")
 RESULT_CAP = 1500
@@ -77,8 +75,10 @@ def make_rate(oid, created, result="bad", *, tid=None, reply="", content=None, b
     }
 
 
-class FakeTaobao:
+class FakeTaobao(LoopbackServer):
     """Serves `rates` (see make_rate) to the app with `app_key`/`secret` and the seller's `session`."""
+
+    path = "/router/rest"
 
     def __init__(self, app_key, secret, session, *, now=None):
         self.app_key, self.secret, self.session = app_key, secret, session
@@ -90,10 +90,7 @@ class FakeTaobao:
         self._rates = []
         self._created = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._server.handle_error = lambda request, client_address: None
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        super().__init__(form_gateway_handler(self))
 
     # Data ---------------------------------------------------------------------------------------
 
@@ -121,19 +118,6 @@ class FakeTaobao:
         raise KeyError(oid)
 
     # Server -------------------------------------------------------------------------------------
-
-    @property
-    def url(self):
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/router/rest"
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info):
-        self._server.shutdown()
-        self._server.server_close()
 
     def serve_forever(self):
         self._server.serve_forever(poll_interval=0.05)
@@ -220,27 +204,3 @@ def _param_error(name, message):
 
 def _json(data):
     return Reply(200, json.dumps(data, ensure_ascii=False).encode(), {"Content-Type": "application/json;charset=UTF-8"})
-
-
-def _handler_for(fake):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # keep-alive, like the real gateway
-        disable_nagle_algorithm = True  # headers and body are two writes; no 40 ms delayed-ACK stall
-
-        def do_POST(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            form = dict(parse_qsl(self.rfile.read(length).decode("utf-8"), keep_blank_values=True))
-            reply = fake.answer(form)
-            if fake.delay:
-                time.sleep(fake.delay)
-            self.send_response(reply.status)
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(reply.body)))
-            self.end_headers()
-            self.wfile.write(reply.body)
-
-        def log_message(self, *args):
-            pass
-
-    return Handler

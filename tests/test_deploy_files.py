@@ -31,7 +31,9 @@ def services(compose):
 
 def settings_variables():
     """Every environment variable settings.py reads through the env helpers."""
-    names = set(re.findall(r"env_(?:str|bool|int|float|list|rate)\(\s*\"([A-Z][A-Z0-9_]*)\"", read("reviewdesk/settings.py")))
+    names = set(
+        re.findall(r"env_(?:str|bool|int|float|list|rate)\(\s*\"([A-Z][A-Z0-9_]*)\"", read("reviewdesk/settings.py"))
+    )
     assert len(names) > 10, "the pattern no longer finds settings.py's variables"
     return names
 

@@ -425,3 +425,60 @@ def run_parallel(fn, jobs, *, mode="process"):
         raise
     executor.shutdown()
     return results
+
+
+# Celery -----------------------------------------------------------------------------------------
+
+
+def flush_redis(url):
+    """Empty the Redis database of `url` (a benchmark's own broker/cache database)."""
+    import redis
+
+    redis.Redis.from_url(url).flushdb()
+
+
+def redis_queue_length(url, queue="celery"):
+    """Messages waiting in a Celery queue on a Redis broker (0 when Redis is unreachable)."""
+    import redis
+
+    try:
+        return redis.Redis.from_url(url).llen(queue)
+    except redis.exceptions.RedisError:
+        return 0
+
+
+@contextlib.contextmanager
+def celery_worker(env, *, log_dir, concurrency=2, ready_timeout=60):
+    """Start `celery -A reviewdesk worker` (as compose runs it) as a child process in its own
+    session; yield the Popen once it logs `ready`; stop it with a warm shutdown (SIGTERM to its
+    process group, SIGKILL after 15 s). Its log is `log_dir/celery-worker.log`."""
+    log_path = Path(log_dir) / "celery-worker.log"
+    cmd = [PYTHON, "-m", "celery", "-A", "reviewdesk", "worker", "--loglevel=INFO", f"--concurrency={concurrency}"]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            cmd,
+            cwd=REPO,
+            env={**env, "PYTHONUNBUFFERED": "1"},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    process.log_path = log_path
+    try:
+        deadline = time.monotonic() + ready_timeout
+        while b" ready." not in log_path.read_bytes():
+            if process.poll() is not None or time.monotonic() > deadline:
+                tail = log_path.read_text(errors="replace")[-3000:]
+                raise RuntimeError(f"celery worker not ready (exit {process.poll()}):\n{tail}")
+            time.sleep(0.2)
+        yield process
+    finally:
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from reviewdesk.admin import ReadOnlyAdmin
+
 from .models import Buyer, BuyerNote, BuyerStats, ContactEtiquette, PersonalDataReveal
 
 
@@ -72,7 +74,7 @@ class BuyerNoteAdmin(admin.ModelAdmin):
 
 
 @admin.register(PersonalDataReveal)
-class PersonalDataRevealAdmin(admin.ModelAdmin):
+class PersonalDataRevealAdmin(ReadOnlyAdmin):
     """The audit trail: read-only, never edited or deleted here."""
 
     list_display = ["created_at", "user_label", "buyer", "field", "reason", "ticket_id"]
@@ -80,15 +82,6 @@ class PersonalDataRevealAdmin(admin.ModelAdmin):
     list_select_related = ["buyer"]
     search_fields = ["user_label", "buyer__open_id", "reason"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ContactEtiquette)

@@ -10,7 +10,7 @@ from tickets.models import Ticket
 
 from .models import BuyerStats
 
-_COUNTER_FIELDS = [
+COUNTER_FIELDS = [
     "reviews_total",
     "reviews_positive",
     "reviews_neutral",
@@ -81,6 +81,6 @@ def buyer_stats_refresh(buyer_ids):
             if row["outcome"] in RESOLVING_OUTCOMES:
                 item.tickets_resolved += row["n"]
     BuyerStats.objects.bulk_create(
-        stats.values(), update_conflicts=True, unique_fields=["buyer"], update_fields=_COUNTER_FIELDS
+        stats.values(), update_conflicts=True, unique_fields=["buyer"], update_fields=COUNTER_FIELDS
     )
     return stats

@@ -10,6 +10,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext_lazy as _
 
+from reviewdesk.admin import ReadOnlyAdmin
+
 from .choices import SignMethod
 from .connectors.base import ConnectorError
 from .connectors.services import connector_test, connectors_pull_now
@@ -78,21 +80,12 @@ class ReviewAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboundEvent)
-class InboundEventAdmin(admin.ModelAdmin):
+class InboundEventAdmin(ReadOnlyAdmin):
     list_display = ["received_at", "event_type", "platform_review_id", "shop", "status", "source", "ticket_id"]
     list_filter = ["status", "event_type", "source", "shop"]
     search_fields = ["platform_review_id", "event_id"]
     list_select_related = ["shop"]
     readonly_fields = [f.name for f in InboundEvent._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _write_only(label, help_text):

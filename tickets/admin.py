@@ -1,6 +1,8 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from reviewdesk.admin import ReadOnlyAdmin
+
 from .actions import remedy_decide
 from .assignment import agent_set_duty
 from .choices import RemedyStatus
@@ -66,19 +68,6 @@ class TimelineInline(admin.TabularInline):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Audit records (issue 7): viewable, never added, changed or deleted in the admin."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -9,24 +9,13 @@ from tickets.models import Ticket
 
 from ..choices import TEMPERAMENT_TAGS, ListMark, RevealField
 from ..models import BuyerNote, BuyerStats
+from ..stats import COUNTER_FIELDS
 
 
 class CountersSerializer(serializers.ModelSerializer):
     class Meta:
         model = BuyerStats
-        fields = [
-            "reviews_total",
-            "reviews_positive",
-            "reviews_neutral",
-            "reviews_negative",
-            "shops_reviewed",
-            "last_review_at",
-            "tickets_total",
-            "tickets_open",
-            "tickets_resolved",
-            "outcomes",
-            "refreshed_at",
-        ]
+        fields = COUNTER_FIELDS
         # A buyer whose counters were never computed gets empty counters with no refresh time.
         extra_kwargs = {"refreshed_at": {"allow_null": True}}
 

@@ -331,6 +331,21 @@ def test_a_remedy_note_that_ties_it_to_the_review_is_saved_with_a_warning(agent,
     assert 'data-testid="remedy-compliance"' in page
 
 
+@pytest.mark.parametrize(
+    ("action", "fields"),
+    [("cause", {"cause": "poor_quality"}), ("outcome", {"outcome": "explained"})],
+)
+def test_a_cause_or_outcome_note_that_ties_a_reward_to_the_review_is_saved_with_a_warning(
+    agent, ticket, action, fields
+):
+    response = login(agent).post(url(ticket, action), {**fields, "note": FLAGGED})
+
+    messages = texts(response)
+    assert any(m.startswith("Compliance warning:") for m in messages), messages
+    flagged = TicketEvent.objects.filter(ticket=ticket, data__note=FLAGGED).get()
+    assert flagged.data["compliance"]
+
+
 @pytest.mark.parametrize("amount", ["abc", "-1", "1.234", "100000000", ""])
 def test_a_bad_amount_is_a_form_error(agent, ticket, amount):
     before = snapshot(ticket)

@@ -548,7 +548,7 @@ def ticket_assign(request, ticket_id):
 def cause_set_view(request, ticket_id):
 
     def call(ticket, data):
-        cause_set(ticket.pk, request.user, cause=data["cause"], note=data["note"])
+        _warn_compliance(request, cause_set(ticket.pk, request.user, cause=data["cause"], note=data["note"]))
         return _("Cause saved.")
 
     return _ticket_action(
@@ -583,7 +583,7 @@ def remedy_add(request, ticket_id):
 def outcome_claim_view(request, ticket_id):
 
     def call(ticket, data):
-        outcome_claim(ticket.pk, request.user, outcome=data["outcome"], note=data["note"])
+        _warn_compliance(request, outcome_claim(ticket.pk, request.user, outcome=data["outcome"], note=data["note"]))
         return _("Outcome recorded.")
 
     return _ticket_action(request, ticket_id, OutcomeForm, "outcome_form", call)

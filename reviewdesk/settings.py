@@ -79,6 +79,13 @@ DATABASES = {"default": parse_database_url(env_str("DATABASE_URL", f"sqlite:///{
 # the server dropped fails one request with 503 (reviewdesk.middleware; the push API reconnects and
 # retries instead) and is then replaced.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
+# The planner's cost of a random page read. PostgreSQL's default (4) is for spinning disks; on SSDs
+# or a working set in memory, 1.1 is the usual value, and with 4 the statistics join remedies to
+# their tickets by scanning every ticket instead of looking each up by key (3x slower at 1M reviews).
+DATABASE_RANDOM_PAGE_COST = env_float("DATABASE_RANDOM_PAGE_COST", 1.1)
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    _db_options = DATABASES["default"]["OPTIONS"]
+    _db_options["options"] = f"{_db_options.get('options', '')} -c random_page_cost={DATABASE_RANDOM_PAGE_COST}".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis when REDIS_URL is set (shared by every process), else per-process memory.
@@ -249,6 +256,12 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-stale-buyers": {
         "task": "contacts.tasks.refresh_stale_buyers_task",
         "schedule": float(env_int("BUYER_SWEEP_SECONDS", 30)),
+    },
+    # The statistics rollup: fold the differences ticket writes appended into one row per group.
+    # Readers add them up either way; folding keeps what they add up small.
+    "compact-stats-rollup": {
+        "task": "tickets.tasks.compact_stats_rollup_task",
+        "schedule": float(env_int("STATS_ROLLUP_COMPACT_SECONDS", 300)),
     },
     # Follow-up visits (回访) due today: one reminder each, at most an hour late.
     "remind-followup-visits": {

@@ -276,7 +276,7 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
-    created_at = models.DateTimeField(_("opened"), default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(_("opened"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -320,7 +320,22 @@ class Ticket(models.Model):
                 name="ticket_res_breach_due",
                 condition=Q(status__in=sorted(OPEN_STATUSES), resolution_breached_at__isnull=True),
             ),
-            # Statistics (tickets.stats) select a period by these timestamps (created_at has its own).
+            # Statistics (tickets.stats) select a period by these timestamps. The tickets opened in a
+            # period carry what the percentiles and the top SKUs read, so those scan the index alone.
+            models.Index(
+                fields=["created_at"],
+                include=[
+                    "shop",
+                    "platform",
+                    "tier",
+                    "assignee",
+                    "item_sku",
+                    "cause",
+                    "first_contact_business_minutes",
+                    "first_reach_business_minutes",
+                ],
+                name="ticket_created_cover",
+            ),
             models.Index(fields=["closed_at"], name="ticket_closed_at"),
             models.Index(fields=["first_contact_due_at"], name="ticket_fc_due_at"),
             # The unassigned pool, oldest due first.
@@ -446,6 +461,10 @@ class Remedy(models.Model):
         ordering = ["created_at", "id"]
         verbose_name = _("remedy")
         verbose_name_plural = _("remedies")
+        indexes = [
+            # Statistics: the remedies recorded in a period, read from the index alone.
+            models.Index(fields=["created_at"], include=["status", "ticket", "amount"], name="remedy_created_cover"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount}"
@@ -588,3 +607,48 @@ class FollowUpVisit(models.Model):
 
     def __str__(self):
         return f"{self.ticket} {self.due_on}"
+
+
+class TicketDayCount(models.Model):
+    """The statistics rollup (tickets.rollup): ticket counts per day, shop, platform and agent, kept
+    equal to the tickets by a PostgreSQL trigger in the same transaction as every ticket write.
+
+    Each write appends the difference it made (a ticket that moves from one agent to another adds
+    -1 and +1 rows) and a beat task folds the rows of a day into one per group, so readers always
+    SUM. Kinds: `opened` (by created_at), `closed` (by closed_at, with outcome), `closed_cause`
+    (by closed_at, by cause and outcome, for cause × outcome) and `sla` (by first_contact_due_at:
+    `contacted` so far and `met` in time)."""
+
+    kind = models.CharField(max_length=16)
+    # No constraints and no indexes of their own: rows are appended on every ticket write and read
+    # by day (the index below); a foreign key check per row would only slow the writers.
+    shop = models.ForeignKey(
+        "reviews.Shop", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    platform = models.CharField(max_length=16)
+    day = models.DateField()
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    cause = models.CharField(max_length=64, default="")
+    outcome = models.CharField(max_length=32, default="")
+    verified = models.BooleanField(default=False)
+    n = models.IntegerField(default=0)
+    contacted = models.IntegerField(default=0)
+    met = models.IntegerField(default=0)
+    # False for a write's difference, True for a row the compaction folded.
+    compact = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["day", "kind"], name="ticket_day_count_day"),
+            models.Index(fields=["compact"], name="ticket_day_count_pending", condition=Q(compact=False)),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.day} {self.shop_id}"

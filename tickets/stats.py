@@ -13,6 +13,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -29,7 +30,8 @@ from reviews.models import Review, Shop
 
 from .calendars import CalendarHasNoHours, business_minutes_between
 from .choices import OPEN_STATUSES, RESOLVING_OUTCOMES, Outcome, RemedyStatus, SlaState
-from .models import Cause, Remedy, Ticket
+from .models import Cause, Remedy, Ticket, TicketDayCount
+from .rollup import rollup_ready
 
 BREAKDOWNS = ("agent", "shop", "platform", "cause", "sku", "day")
 AGE_BUCKETS = ("<4h", "4-24h", "1-3d", ">3d")
@@ -62,6 +64,13 @@ class StatsQuery:
     date_to: dt.date
     platform: str = ""
     now: dt.datetime = field(default_factory=timezone.now)
+    # Read the counts from the rollup (tickets.rollup): None decides by the database (PostgreSQL
+    # with the rollup built for TIME_ZONE); False reads the tickets, the reference it is tested to.
+    use_rollup: bool | None = None
+
+    @cached_property
+    def rollup(self):
+        return rollup_ready() if self.use_rollup is None else self.use_rollup
 
     @property
     def tz(self):
@@ -297,6 +306,8 @@ def _ticket_figures(query, by):
     """{group key: row of every ticket family} (not for `day`), in one pass over the tickets: a
     ticket in several families is read once, each aggregate carrying its family's condition as a
     FILTER (over a 90-day period a fifth faster than a query per family)."""
+    if _uses_rollup(query, by):
+        return _rollup_figures(query, by)
     families = _families(query)
     key = _group_key(by, query, "created_at")
     anywhere = Q()
@@ -317,6 +328,9 @@ def _ticket_figures(query, by):
 
 def _ticket_figures_by_day(query, *, minutes=True):
     """{family: {day: row}}: one query per family, each grouped by the day of its own timestamp."""
+    if query.rollup:
+        rows = _rollup_figures(query, "day", minutes=minutes, backlog=False)
+        return {"opened": rows, "closed": rows, "sla": rows}
     out = {}
     for name, (timestamp, condition, spec) in _families(query).items():
         if name == "backlog":
@@ -331,6 +345,83 @@ def _ticket_figures_by_day(query, *, minutes=True):
             _python_percentiles(qs, key, rows)
         out[name] = rows
     return out
+
+
+# The rollup --------------------------------------------------------------------------------
+#
+# On PostgreSQL the opened, closed and SLA counts come from TicketDayCount: the same definitions,
+# counted per day by the trigger in tickets.rollup. What depends on the moment of reading (the
+# backlog, the clocks that ran out today) and the percentiles still read the tickets, through
+# indexes. Breakdowns by cause and SKU read the tickets too: per day, they would be nearly as many
+# rows as tickets.
+
+ROLLUP_KEYS = {"agent": "assignee_id", "shop": "shop_id", "platform": "platform", "day": "day"}
+_COUNTS = ("opened", "closed", "resolved", "verified_resolved", "revised", "sla_due", "sla_met")
+
+
+def _uses_rollup(query, by):
+    return query.rollup and (by is None or by in ROLLUP_KEYS)
+
+
+def _rollup_figures(query, by, *, minutes=True, backlog=True):
+    """{group key: row} as _ticket_figures gives it, for no grouping or a key of ROLLUP_KEYS."""
+    today = timezone.localdate(query.now, query.tz)
+    counts = TicketDayCount.objects.filter(
+        shop_id__in=query.shop_ids,
+        day__gte=query.date_from,
+        day__lte=query.date_to,
+        kind__in=["opened", "closed", "sla"],
+    )
+    if query.platform:
+        counts = counts.filter(platform=query.platform)
+    closed, sla = Q(kind="closed"), Q(kind="sla")
+    resolving = Q(outcome__in=sorted(RESOLVING_OUTCOMES))
+    rows = _grouped(
+        counts,
+        F(ROLLUP_KEYS[by]) if by else None,
+        {
+            "opened": Sum("n", filter=Q(kind="opened")),
+            "closed": Sum("n", filter=closed),
+            "resolved": Sum("n", filter=closed & resolving),
+            "verified_resolved": Sum("n", filter=closed & resolving & Q(verified=True)),
+            "revised": Sum("n", filter=closed & Q(outcome=Outcome.REVISED_POSITIVE)),
+            "sla_met": Sum("met", filter=sla),
+            "sla_contacted": Sum("contacted", filter=sla),
+            # Every clock of a day gone by has run out: not contacted, it was missed.
+            "sla_ran_out": Sum(F("n") - F("contacted"), filter=sla & Q(day__lt=today)),
+        },
+    )
+    for row in rows.values():
+        for name in _COUNTS:
+            row[name] = row.get(name) or 0
+        row["sla_due"] = (row.pop("sla_contacted") or 0) + (row.pop("sla_ran_out") or 0)
+    # Clocks of today (or a later day) not contacted count once they have run out: read them live.
+    since = max(query.start, dt.datetime.combine(today, dt.time.min, tzinfo=query.tz))
+    if since < query.end and since <= query.now:
+        ran_out_today = _tickets(query).filter(
+            first_contact_at__isnull=True,
+            first_contact_due_at__gte=since,
+            first_contact_due_at__lt=query.end,
+            first_contact_due_at__lte=query.now,
+        )
+        key = _group_key(by, query, "first_contact_due_at")
+        for k, row in _grouped(ran_out_today, key, {"ran_out": Count("id")}).items():
+            rows.setdefault(k, dict.fromkeys(_COUNTS, 0))["sla_due"] += row["ran_out"]
+    key = _group_key(by, query, "created_at")
+    if backlog:
+        _timestamp, condition, spec = _families(query)["backlog"]
+        for k, row in _grouped(_tickets(query).filter(condition), key, _aggregates(spec)).items():
+            rows.setdefault(k, dict.fromkeys(_COUNTS, 0)).update(row)
+    if minutes:
+        opened = _tickets(query).filter(_families(query)["opened"][1])
+        for k, row in _grouped(opened, key, _minute_aggregates()).items():
+            rows.setdefault(k, dict.fromkeys(_COUNTS, 0)).update(row)
+    # A group whose differences add up to nothing (a ticket moved to another agent) is no group.
+    return {
+        k: row
+        for k, row in rows.items()
+        if by is None or by == "day" or any(row.get(name) for name in (*_COUNTS, "open"))
+    }
 
 
 def _remedy_rows(query):
@@ -531,17 +622,22 @@ def _labels(by, keys, query, titles=None):
     if by == "cause":
         causes = {c.code: c.label for c in Cause.objects.filter(code__in=[k for k in keys if k])}
         return {k: (k or None, causes.get(k, k) if k else _("Not set")) for k in keys}
-    # sku: the item title its tickets carry.
     if titles is None:
-        titles = dict(
-            _tickets(query)
-            .filter(item_sku__in=[k for k in keys if k])
-            .values("item_sku")
-            .annotate(title=Max("item_title"))
-            .values_list("item_sku", "title")
-            .order_by()
-        )
+        titles = _sku_titles(query, keys)
     return {k: (k or None, f"{k} {titles.get(k, '')}".strip() if k else _("No SKU")) for k in keys}
+
+
+def _sku_titles(query, skus):
+    """{sku: the item title its tickets of the period carry}: read apart from the grouped counts,
+    which then scan the index on created_at alone (titles are not in it)."""
+    return dict(
+        _tickets(query)
+        .filter(_between("", "created_at", query), item_sku__in=[k for k in skus if k])
+        .values("item_sku")
+        .annotate(title=Max("item_title"))
+        .values_list("item_sku", "title")
+        .order_by()
+    )
 
 
 # Dashboard extras --------------------------------------------------------------------------
@@ -549,13 +645,21 @@ def _labels(by, keys, query, titles=None):
 
 def cause_outcome_matrix(query):
     """Tickets closed in the period by cause and outcome: ([cause rows], [outcomes])."""
-    rows = (
-        _tickets(query)
-        .filter(_between("", "closed_at", query))
-        .values("cause", "outcome")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+    if query.rollup:
+        counts = TicketDayCount.objects.filter(
+            kind="closed_cause", shop_id__in=query.shop_ids, day__gte=query.date_from, day__lte=query.date_to
+        )
+        if query.platform:
+            counts = counts.filter(platform=query.platform)
+        rows = counts.values("cause", "outcome").annotate(n=Sum("n")).filter(n__gt=0).order_by()
+    else:
+        rows = (
+            _tickets(query)
+            .filter(_between("", "closed_at", query))
+            .values("cause", "outcome")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
     matrix, outcomes = {}, set()
     for row in rows:
         matrix.setdefault(row["cause"], {})[row["outcome"]] = row["n"]
@@ -572,7 +676,7 @@ def cause_outcome_matrix(query):
                 "total": sum(counts.values()),
             }
         )
-    result.sort(key=lambda r: -r["total"])
+    result.sort(key=lambda r: (-r["total"], str(r["key"] or "")))
     outcome_labels = [(o, Outcome(o).label if o else _("No outcome")) for o in ordered_outcomes]
     return result, outcome_labels
 
@@ -580,20 +684,21 @@ def cause_outcome_matrix(query):
 def top_skus(query, limit=10):
     """SKUs with the most neutral/negative reviews (tickets opened) in the period, with their
     cause mix: [{"sku", "title", "count", "causes": [(label, n, share)]}]. One grouped query (by
-    SKU and cause); the top is picked from its rows."""
+    SKU and cause, from the index on created_at alone); the top is picked from its rows, then the
+    titles of those few SKUs are read."""
     base = _tickets(query).filter(_between("", "created_at", query), tier__in=[Tier.NEUTRAL, Tier.NEGATIVE])
     by_sku = {}
-    for row in base.values("item_sku", "cause").annotate(n=Count("id"), title=Max("item_title")).order_by():
-        entry = by_sku.setdefault(row["item_sku"], {"count": 0, "title": "", "causes": []})
+    for row in base.values("item_sku", "cause").annotate(n=Count("id")).order_by():
+        entry = by_sku.setdefault(row["item_sku"], {"count": 0, "causes": []})
         entry["count"] += row["n"]
-        entry["title"] = max(entry["title"], row["title"] or "")
         entry["causes"].append((row["cause"], row["n"]))
     top = sorted(by_sku.items(), key=lambda item: (-item[1]["count"], item[0]))[:limit]
+    titles = _sku_titles(query, [sku for sku, _entry in top]) if top else {}
     labels = _labels("cause", list({c for _sku, e in top for c, _n in e["causes"]}), query)
     return [
         {
             "sku": sku,
-            "title": entry["title"],
+            "title": titles.get(sku) or "",
             "count": entry["count"],
             "causes": [
                 (labels[c][1], n, rate(n, entry["count"]))

@@ -11,6 +11,7 @@ from reviewdesk.queueing import publish
 from .actions import followup_visits_remind
 from .assignment import assign_tickets, assign_waiting_tickets
 from .models import Ticket
+from .rollup import rollup_compact
 from .sla import sla_sweep
 
 # Ids per assignment task: an ingest batch of 500 events opens at most 500 tickets.
@@ -44,6 +45,11 @@ def assign_waiting_tickets_task(shop_ids=None):
 @shared_task
 def sweep_sla_task():
     return sla_sweep()
+
+
+@shared_task
+def compact_stats_rollup_task():
+    rollup_compact()
 
 
 @shared_task

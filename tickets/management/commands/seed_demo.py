@@ -24,6 +24,7 @@ from tickets.management.demo import (
 )
 from tickets.management.demo_bulk import bulk_load
 from tickets.management.demo_work import apply_demo_work, ticket_story
+from tickets.rollup import rollup_compact
 
 CHUNK_EVENTS = 500  # the ingest service is one transaction per call; 500 is the push API's batch
 BULK_FROM = 50_000  # from this many reviews on PostgreSQL, COPY instead of the ingest service
@@ -86,6 +87,8 @@ class Command(BaseCommand):
                 counts = self._ingest(review_stories(reviews, seed=seed, until=until), shops, progress, stories)
                 apply_demo_work(stories, end=end, now=now)
 
+        # Fold what the loading appended to the statistics rollup, as the beat task would.
+        rollup_compact()
         tickets = demo_ticket_counts(shops.values())
         self._summary(reviews, seed, until, counts, shops, tickets, team, time.monotonic() - started)
 

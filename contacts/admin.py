@@ -1,8 +1,10 @@
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from reviewdesk.admin import ReadOnlyAdmin
+from reviewdesk.admin import ModelAdmin, ReadOnlyAdmin
 
+from .forms import tag_choices
 from .models import Buyer, BuyerNote, BuyerStats, ContactEtiquette, PersonalDataReveal
 
 
@@ -27,7 +29,7 @@ class BuyerNoteInline(admin.TabularInline):
 
 
 @admin.register(Buyer)
-class BuyerAdmin(admin.ModelAdmin):
+class BuyerAdmin(ModelAdmin):
     list_display = [
         "open_id",
         "platform",
@@ -65,8 +67,20 @@ class BuyerAdmin(admin.ModelAdmin):
         return "; ".join(obj.risk_reason_texts)
 
 
+class BuyerNoteAdminForm(forms.ModelForm):
+    # Tags are codes from the temperament list (as on the buyer page), not free JSON.
+    tags = forms.MultipleChoiceField(
+        label=_("tags"), required=False, choices=tag_choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = BuyerNote
+        fields = "__all__"
+
+
 @admin.register(BuyerNote)
-class BuyerNoteAdmin(admin.ModelAdmin):
+class BuyerNoteAdmin(ModelAdmin):
+    form = BuyerNoteAdminForm
     list_display = ["buyer", "author", "tags", "created_at"]
     list_select_related = ["buyer", "author"]
     raw_id_fields = ["buyer", "author"]
@@ -85,7 +99,7 @@ class PersonalDataRevealAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ContactEtiquette)
-class ContactEtiquetteAdmin(admin.ModelAdmin):
+class ContactEtiquetteAdmin(ModelAdmin):
     list_display = [
         "shop",
         "max_attempts_per_day",

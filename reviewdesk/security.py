@@ -120,6 +120,19 @@ def client_ip(request):
     return request.META.get("REMOTE_ADDR", "")
 
 
+# The username columns of axes' records.
+LOCKOUT_USERNAME_MAX_LENGTH = 255
+
+
+def lockout_username(request, credentials=None):
+    """The username failed logins are counted under (AXES_USERNAME_CALLABLE): the one typed, cut to
+    what axes' columns hold. Django's login form does not check the username's length, so a
+    longer one would make recording the failure crash: a 500 instead of a failed login."""
+    source = credentials or getattr(request, "data", request.POST)
+    username = source.get("username")
+    return username[:LOCKOUT_USERNAME_MAX_LENGTH] if isinstance(username, str) else username
+
+
 def login_locked_out(request, original_response=None, credentials=None):
     """The login page again, with the reason, as 429 (AXES_LOCKOUT_CALLABLE) - for the admin's
     login too, which posts to the same authenticate()."""

@@ -119,6 +119,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "reviewdesk.security.login_locked_out"
 AXES_CLIENT_IP_CALLABLE = "reviewdesk.security.client_ip"
+AXES_USERNAME_CALLABLE = "reviewdesk.security.lockout_username"
 AXES_VERBOSE = False
 
 # Language and time: Chinese and English, defaulting to the browser's; China time.

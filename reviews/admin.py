@@ -10,7 +10,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince, timeuntil
 from django.utils.translation import gettext_lazy as _
 
-from reviewdesk.admin import ReadOnlyAdmin
+from reviewdesk.admin import ModelAdmin, ReadOnlyAdmin
 
 from .choices import SignMethod
 from .connectors.base import ConnectorError
@@ -20,13 +20,13 @@ from .models import ApiKey, Connector, InboundEvent, PersonalToken, Review, Shop
 
 
 @admin.register(Shop)
-class ShopAdmin(admin.ModelAdmin):
+class ShopAdmin(ModelAdmin):
     list_display = ["name", "external_id", "platform", "ticket_tiers", "dsr_ticket_threshold", "is_active"]
     list_filter = ["platform", "is_active"]
     search_fields = ["name", "external_id"]
 
 
-class _SecretAdmin(admin.ModelAdmin):
+class _SecretAdmin(ModelAdmin):
     """Shows a new secret once, right after it is created; only its hash is kept."""
 
     readonly_fields = ["key_prefix", "created_at", "last_used_at"]
@@ -67,7 +67,7 @@ class PersonalTokenAdmin(_SecretAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(ModelAdmin):
     list_display = ["review_id", "shop", "tier", "stars", "state", "rated_at", "order_id"]
     list_filter = ["tier", "state", "platform", "shop"]
     search_fields = ["review_id", "order_id", "content"]
@@ -90,8 +90,13 @@ class InboundEventAdmin(ReadOnlyAdmin):
 
 def _write_only(label, help_text):
     # A stored secret is never shown again: the box is always empty; leave it so to keep the secret.
+    # Platform keys and tokens are tens of characters; the bound keeps a pasted file out of the row.
     return forms.CharField(
-        label=label, required=False, widget=forms.PasswordInput(render_value=False), help_text=help_text
+        label=label,
+        required=False,
+        max_length=500,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=help_text,
     )
 
 
@@ -146,7 +151,7 @@ class ConnectorForm(forms.ModelForm):
 
 
 @admin.register(Connector)
-class ConnectorAdmin(admin.ModelAdmin):
+class ConnectorAdmin(ModelAdmin):
     form = ConnectorForm
     list_display = [
         "name",

@@ -68,6 +68,9 @@ def test_a_shop_the_caller_may_not_see_gives_empty_figures_not_another_shops(dat
     assert api_keys(get(as_person(supervisor), SUMMARY, shop="jd-b")) == EMPTY
     assert api_keys(get(as_key(key_a), SUMMARY, shop="no-such-shop")) == EMPTY
     assert api_keys(get(as_key(key_a), SUMMARY, shop="tb-a")) == SUMMARY_A
+    # No shop id has a NUL (PostgreSQL would refuse it in the query): nothing matches, no 5xx.
+    assert api_keys(get(as_key(key_a), SUMMARY, shop="tb-a\x00")) == EMPTY
+    assert get(as_key(key_a), BREAKDOWN, shop="\x00", by="agent")["results"] == []
 
 
 def test_an_outsider_sees_empty_figures_and_an_anonymous_caller_gets_401(data, outsider):

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from reviewdesk.admin import ReadOnlyAdmin
+from reviewdesk.admin import STRICT_JSON, ModelAdmin, ReadOnlyAdmin
 
 from .actions import remedy_decide
 from .assignment import agent_set_duty
@@ -27,7 +27,7 @@ from .services import TicketActionRefused
 
 
 @admin.register(AgentProfile)
-class AgentProfileAdmin(admin.ModelAdmin):
+class AgentProfileAdmin(ModelAdmin):
     list_display = ["user", "role", "capacity", "on_duty", "last_assigned_at"]
     actions = ["go_on_duty", "go_off_duty"]
 
@@ -83,7 +83,7 @@ class TicketEventAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(ModelAdmin):
     list_display = [
         "id",
         "shop",
@@ -112,17 +112,18 @@ class TicketAdmin(admin.ModelAdmin):
 class CalendarDayInline(admin.TabularInline):
     model = CalendarDay
     extra = 1
+    formfield_overrides = STRICT_JSON
     fields = ["date", "kind", "name", "hours"]
 
 
 @admin.register(BusinessCalendar)
-class BusinessCalendarAdmin(admin.ModelAdmin):
+class BusinessCalendarAdmin(ModelAdmin):
     list_display = ["name", "timezone"]
     inlines = [CalendarDayInline]
 
 
 @admin.register(SlaPolicy)
-class SlaPolicyAdmin(admin.ModelAdmin):
+class SlaPolicyAdmin(ModelAdmin):
     list_display = [
         "shop",
         "tier",
@@ -138,7 +139,7 @@ class SlaPolicyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ModelAdmin):
     list_display = ["created_at", "recipient", "kind", "ticket", "message", "read_at"]
     list_filter = ["kind", "read_at"]
     list_select_related = ["recipient", "ticket"]
@@ -158,7 +159,7 @@ class ContactAttemptAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Remedy)
-class RemedyAdmin(admin.ModelAdmin):
+class RemedyAdmin(ModelAdmin):
     """Remedies are recorded in the workspace; here supervisors approve or reject pending ones."""
 
     list_display = ["id", "ticket", "kind", "amount", "status", "requested_status", "offered_by", "decided_by"]
@@ -206,7 +207,7 @@ class CauseKeywordRuleInline(admin.TabularInline):
 
 
 @admin.register(Cause)
-class CauseAdmin(admin.ModelAdmin):
+class CauseAdmin(ModelAdmin):
     list_display = ["code", "name_zh", "name_en", "group", "position", "active"]
     list_filter = ["group", "active"]
     list_editable = ["position", "active"]
@@ -215,14 +216,14 @@ class CauseAdmin(admin.ModelAdmin):
 
 
 @admin.register(CauseKeywordRule)
-class CauseKeywordRuleAdmin(admin.ModelAdmin):
+class CauseKeywordRuleAdmin(ModelAdmin):
     list_display = ["cause", "priority", "platform", "active"]
     list_filter = ["active", "platform", "cause"]
     list_select_related = ["cause"]
 
 
 @admin.register(CallScript)
-class CallScriptAdmin(admin.ModelAdmin):
+class CallScriptAdmin(ModelAdmin):
     """The model's clean() refuses a body that ties a reward to a review."""
 
     list_display = ["name", "platform", "cause", "active", "updated_at"]
@@ -231,14 +232,14 @@ class CallScriptAdmin(admin.ModelAdmin):
 
 
 @admin.register(CompliancePhrase)
-class CompliancePhraseAdmin(admin.ModelAdmin):
+class CompliancePhraseAdmin(ModelAdmin):
     list_display = ["text", "kind", "reason", "active"]
     list_filter = ["kind", "active"]
     search_fields = ["text", "reason"]
 
 
 @admin.register(FollowUpVisit)
-class FollowUpVisitAdmin(admin.ModelAdmin):
+class FollowUpVisitAdmin(ModelAdmin):
     list_display = ["ticket", "agent", "due_on", "done_at", "reminded_at"]
     list_filter = ["due_on", "done_at"]
     list_select_related = ["ticket", "agent"]

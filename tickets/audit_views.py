@@ -89,7 +89,9 @@ class AuditFilterForm(forms.Form):
     def clean(self):
         data = super().clean()
         start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
+        if end == dt.date.max:  # the list runs up to the start of the next day, which would not exist
+            self.add_error("date_to", _("Enter a date before 9999-12-31."))
+        elif start and end and start > end:
             self.add_error("date_to", _("The end date is before the start date."))
         return data
 

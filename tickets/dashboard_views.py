@@ -5,6 +5,7 @@ use, over the shops the caller supervises. Charts are SVG drawn here (no JavaScr
 render the same in both languages and are testable as markup. Agents get 403.
 """
 
+import math
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
@@ -184,6 +185,8 @@ def sku_feedback(request):
     try:
         factor = float(request.GET.get("factor") or feedback.alert_factor())
     except ValueError:
+        factor = feedback.alert_factor()
+    if math.isnan(factor):  # float() reads "nan", which no comparison (nor the clamp) rejects
         factor = feedback.alert_factor()
     factor = min(max(factor, 1.0), 100.0)
     rows = feedback.sku_alerts(shop_ids, factor=factor)

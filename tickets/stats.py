@@ -117,9 +117,11 @@ def parse_stats_params(params, visible_shop_ids, *, require_dates=True, default_
         else:
             dates[name] = value
     if not require_dates:
-        today = timezone.localdate(now)
-        dates.setdefault("to", today)
-        dates.setdefault("from", dates["to"] - dt.timedelta(days=default_days - 1))
+        dates.setdefault("to", timezone.localdate(now))
+        if "from" not in dates:
+            # A `to` in the first days of year 1 has no 30 days before it: the period starts there.
+            days = min(default_days - 1, (dates["to"] - dt.date.min).days)
+            dates["from"] = dates["to"] - dt.timedelta(days=days)
     if "from" in dates and "to" in dates:
         if dates["from"] > dates["to"]:
             errors["to"] = [_("Must be on or after from.")]
@@ -134,7 +136,9 @@ def parse_stats_params(params, visible_shop_ids, *, require_dates=True, default_
         raise StatsFilterInvalid(errors)
     shop_ids = frozenset(visible_shop_ids)
     external_id = (params.get("shop") or "").strip()
-    if external_id:
+    if "\x00" in external_id:  # no shop's id has one (and PostgreSQL refuses them in a query)
+        shop_ids = frozenset()
+    elif external_id:
         found = Shop.objects.filter(external_id=external_id, pk__in=shop_ids).values_list("pk", flat=True).first()
         shop_ids = frozenset([found]) if found is not None else frozenset()
     return StatsQuery(shop_ids, dates["from"], dates["to"], platform, now)

@@ -11,7 +11,7 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
 from django.core.validators import ProhibitNullCharactersValidator
-from django.db import models
+from django.db import DataError, models, transaction
 from django.forms.fields import InvalidJSONInput
 from django.utils.translation import gettext_lazy as _
 
@@ -82,6 +82,16 @@ class _ChangeList(ChangeList):
         try:
             return super().get_filters(request)
         except OverflowError as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+    def get_results(self, request):
+        # A list takes any lookup on its own fields from the query string and Django only builds
+        # the query from it: `?created_at__year=99999` fails when the bounds are computed, and
+        # `?id__regex=(` when PostgreSQL runs it. Both are bad parameters (?e=1), not a 500.
+        try:
+            with transaction.atomic():  # a savepoint: the failed query must not end the request's transaction
+                super().get_results(request)
+        except (ValueError, OverflowError, DataError) as exc:
             raise IncorrectLookupParameters(exc) from exc
 
 

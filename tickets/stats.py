@@ -10,17 +10,18 @@ when the first attempt is logged, so no calendar math runs here.
 
 import datetime as dt
 import math
+import operator
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cached_property
+from functools import cached_property, reduce
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Aggregate, Avg, Count, F, FloatField, Max, Q, Sum
+from django.db.models import Aggregate, Avg, Count, F, FloatField, Max, Q, Subquery, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -632,16 +633,15 @@ def _labels(by, keys, query, titles=None):
 
 
 def _sku_titles(query, skus):
-    """{sku: the item title its tickets of the period carry}: read apart from the grouped counts,
-    which then scan the index on created_at alone (titles are not in it)."""
-    return dict(
-        _tickets(query)
-        .filter(_between("", "created_at", query), item_sku__in=[k for k in skus if k])
-        .values("item_sku")
-        .annotate(title=Max("item_title"))
-        .values_list("item_sku", "title")
-        .order_by()
-    )
+    """{sku: the item title of one of its tickets in the period}, read apart from the grouped
+    counts (which then scan the index on created_at alone; titles are not in it): one ticket per
+    SKU, the first the index finds, instead of every ticket of every SKU shown."""
+    skus = [k for k in skus if k]
+    if not skus:
+        return {}
+    period = _tickets(query).filter(_between("", "created_at", query)).order_by()
+    first_of_each = reduce(operator.or_, (Q(pk=Subquery(period.filter(item_sku=sku).values("pk")[:1])) for sku in skus))
+    return dict(Ticket.objects.filter(first_of_each).order_by().values_list("item_sku", "item_title"))
 
 
 # Dashboard extras --------------------------------------------------------------------------

@@ -494,6 +494,69 @@ def test_the_approvals_and_duty_board_cost_the_same_for_few_and_many_rows(push, 
     assert (_count(client, "/approvals/"), _count(client, "/team/")) == small
 
 
+def test_the_ticket_page_reads_the_callers_shops_once(agent, supervisor, ticket):
+    for user in (agent, supervisor):
+        client = login(user)
+        client.get(f"/tickets/{ticket.pk}/")
+        with CaptureQueriesContext(connection) as queries:
+            html(client.get(f"/tickets/{ticket.pk}/"))
+
+        # To find the ticket, for the buyer's history and to tell whether the caller supervises.
+        reads = [q["sql"] for q in queries.captured_queries if 'FROM "reviews_shop"' in q["sql"]]
+        assert len([sql for sql in reads if f'"agentprofile_id" = {user.agent_profile.pk}' in sql]) == 1, user
+
+
+def _workspace_forms(ticket, renderer=None):
+    """Every workspace form with what its page gives it: blank, with initial values, and bound to
+    bad input so that every field and the form itself carry errors."""
+    from tickets import forms
+    from tickets.selectors import active_causes, shop_agents
+
+    causes = active_causes()
+    kwargs = {forms.CauseForm: {"causes": causes}, forms.AssignForm: {"agents": shop_agents([ticket.shop_id])}}
+    initial = {"cause": causes[1].code, "agent": ticket.assignee_id, "amount": "3", "due_on": "2026-03-09"}
+    junk = '<b>"x"</b> & ' + "字" * 2001
+    for form_class in forms.WorkspaceForm.__subclasses__():
+        extra = {"renderer": renderer, **kwargs.get(form_class, {})}
+        yield form_class(**extra)
+        yield form_class(initial=initial, **extra)
+        bound = form_class(dict.fromkeys(form_class.base_fields, junk), **extra)
+        bound.add_error(None, "<i>refused</i>")
+        yield bound
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_workspace_forms_print_what_djangos_widget_templates_print(ticket, language):
+    from django.forms.renderers import DjangoTemplates
+    from django.utils import translation
+
+    with translation.override(language):
+        pairs = zip(_workspace_forms(ticket), _workspace_forms(ticket, DjangoTemplates()), strict=True)
+        for ours, djangos in pairs:
+            for name in ours.fields:
+                assert str(ours[name]) == str(djangos[name]), name
+                assert str(ours[name].errors) == str(djangos[name].errors), name
+            assert str(ours.non_field_errors()) == str(djangos.non_field_errors())
+            assert str(ours) == str(djangos)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_blank_form_shows_the_fields_of_an_empty_form_in_the_pages_language(ticket, language):
+    from django.utils import translation
+
+    from tickets.forms import BlankForm, NoteForm, RemedyForm
+
+    with translation.override(language):
+        without_override = RemedyForm()
+        del without_override.fields["override_reason"]
+
+        assert BlankForm(NoteForm).fields_html() == NoteForm().fields_html()
+        assert BlankForm(RemedyForm).fields_html() == RemedyForm().fields_html()
+        assert BlankForm(RemedyForm, without=["override_reason"]).fields_html() == without_override.fields_html()
+        assert 'name="override_reason"' not in BlankForm(RemedyForm, without=["override_reason"]).fields_html()
+        assert not BlankForm(NoteForm).non_field_errors
+
+
 def test_an_unknown_ticket_is_a_404_page(agent):
     response = login(agent).get("/tickets/999999/")
 

@@ -14,9 +14,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateformat import DateFormat, re_escaped, re_formatchars
+from django.utils.formats import get_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timesince import timesince
 from django.utils.translation import get_language
@@ -46,9 +49,12 @@ from .actions import (
 from .assignment import AssignmentRefused, agent_set_duty, ticket_assign_manual, ticket_take
 from .choices import (
     OPEN_STATUSES,
+    ContactChannel,
+    ContactResult,
     Outcome,
     RemedyKind,
     RemedyStatus,
+    Role,
     SlaState,
     TicketStatus,
     TimelineKind,
@@ -56,6 +62,7 @@ from .choices import (
 from .filters import TicketFilter
 from .forms import (
     AssignForm,
+    BlankForm,
     CauseForm,
     ContactAttemptForm,
     DutyForm,
@@ -102,7 +109,7 @@ class Workspace:
     @cached_property
     def role_label(self):
         if self.profile is not None:
-            return self.profile.get_role_display()
+            return _labels(Role).get(self.profile.role, self.profile.role)
         return _("Administrator") if self.user.is_superuser else _("No role")
 
     @cached_property
@@ -119,10 +126,15 @@ def workspace_context(request):
 
 
 def _back(request, fallback):
-    """Where a form asked to go back to (a local `next`), else `fallback`."""
+    """Where a form asked to go back to (a local path in `next`), else `fallback` (a URL name).
+    `next` goes out as a URL as it is: redirect() would take one without "/" for a URL name."""
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
+    if (
+        target
+        and target.startswith("/")
+        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    ):
+        return HttpResponseRedirect(target)
     return redirect(fallback)
 
 
@@ -177,8 +189,40 @@ def _choice_labels(choices, language):
     return {value: str(label) for value, label in choices.choices}
 
 
+def _labels(choices):
+    """{value: label} of a TextChoices class in the current language: a dictionary lookup where
+    get_FOO_display() rebuilds the field's choices at each call."""
+    return _choice_labels(choices, get_language())
+
+
 def _local_iso(value):
     return timezone.localtime(value).isoformat() if value else ""
+
+
+@lru_cache(maxsize=16)
+def _format_pieces(format_string):
+    """A date format cut into literal text and format characters, as dateformat.format cuts it
+    again at every call."""
+    return tuple(
+        (piece, True) if i % 2 else (re_escaped.sub(r"\1", piece), False)
+        for i, piece in enumerate(re_formatchars.split(format_string))
+        if piece
+    )
+
+
+class _DatePrinter:
+    """Prints dates as {{ value|date:format_name }} does (local time, the active language's
+    format), with the format looked up and cut once per page, not per date: the ticket page
+    prints a date per timeline event and per contact attempt."""
+
+    def __init__(self, format_name="SHORT_DATETIME_FORMAT"):
+        self.pieces = _format_pieces(get_format(format_name))
+
+    def __call__(self, value):
+        if value is None:
+            return ""
+        formatter = DateFormat(timezone.template_localtime(value))
+        return "".join(str(getattr(formatter, piece)()) if is_char else piece for piece, is_char in self.pieces)
 
 
 def _rows(tickets, causes, now):
@@ -302,13 +346,39 @@ def all_tickets(request):
 # The ticket page ---------------------------------------------------------------------------
 
 
+def _shop_ids(request):
+    """The ids of the caller's shops, read once per request: the ticket page needs them to find
+    the ticket, for the buyer's history and to tell whether the caller supervises the shop."""
+    if not hasattr(request, "_visible_shop_ids"):
+        request._visible_shop_ids = shop_ids_visible_to(request.user)
+    return request._visible_shop_ids
+
+
+def _supervises(request, shop_id):
+    """permissions.can_supervise, without a query: a supervisor's shops are the ones they see."""
+    user = request.user
+    if user.is_superuser:
+        return True
+    profile = profile_of(user)
+    return bool(profile and profile.is_supervisor and shop_id in _shop_ids(request))
+
+
 def _visible_ticket(request, ticket_id, queryset=None):
     """The ticket, if it belongs to the caller's shops; else 404."""
-    return get_object_or_404(queryset if queryset is not None else selectors.ticket_list(request.user), pk=ticket_id)
+    if queryset is None:
+        queryset = selectors.ticket_list(request.user, _shop_ids(request))
+    return get_object_or_404(queryset, pk=ticket_id)
 
 
-def _timeline(ticket, cause_labels):
+def _ticket_page(request, ticket_id):
+    """The ticket with everything its page shows, if it belongs to the caller's shops; else 404."""
+    return _visible_ticket(request, ticket_id, selectors.ticket_page(request.user, _shop_ids(request)))
+
+
+def _timeline(ticket, cause_labels, print_date):
     """Each event as a line: kind, status change, message and the details its data carries."""
+    kinds, statuses, outcomes = _labels(TimelineKind), _labels(TicketStatus), _labels(Outcome)
+    remedy_kinds, remedy_statuses = _labels(RemedyKind), _labels(RemedyStatus)
     lines = []
     for event in ticket.timeline.all():
         data = event.data if isinstance(event.data, dict) else {}
@@ -323,14 +393,14 @@ def _timeline(ticket, cause_labels):
             if data.get("note"):
                 details.append((_("Note"), data["note"]))
         elif event.kind in (TimelineKind.CLOSED, TimelineKind.OUTCOME_VERIFIED) and data.get("outcome"):
-            details.append((_("Outcome"), _label(Outcome, data["outcome"])))
+            details.append((_("Outcome"), outcomes.get(data["outcome"], data["outcome"])))
         elif event.kind == TimelineKind.REMEDY:
             if data.get("kind"):
-                details.append((_("Kind"), _label(RemedyKind, data["kind"])))
+                details.append((_("Kind"), remedy_kinds.get(data["kind"], data["kind"])))
             if data.get("amount"):
                 details.append((_("Amount"), data["amount"]))
             if data.get("status"):
-                details.append((_("Status"), _label(RemedyStatus, data["status"])))
+                details.append((_("Status"), remedy_statuses.get(data["status"], data["status"])))
             if data.get("note"):
                 details.append((_("Note"), data["note"]))
             if data.get("reason"):
@@ -346,26 +416,20 @@ def _timeline(ticket, cause_labels):
         status_change = None
         if event.from_status != event.to_status and event.to_status:
             status_change = (
-                _label(TicketStatus, event.from_status) if event.from_status else "",
-                _label(TicketStatus, event.to_status),
+                statuses.get(event.from_status, event.from_status) if event.from_status else "",
+                statuses.get(event.to_status, event.to_status),
             )
         lines.append(
             {
                 "event": event,
-                "kind_label": _label(TimelineKind, event.kind),
-                "actor": str(event.actor) if event.actor else (event.actor_label or _("system")),
+                "when": print_date(event.created_at),
+                "kind_label": kinds.get(event.kind, event.kind),
+                "actor": event.actor_username if event.actor_id else (event.actor_label or _("system")),
                 "status_change": status_change,
                 "details": details,
             }
         )
     return lines
-
-
-def _label(choices, value):
-    try:
-        return choices(value).label
-    except ValueError:
-        return value
 
 
 def _explanation_possible(review):
@@ -374,6 +438,12 @@ def _explanation_possible(review):
         return False
     rated_at = review.rated_at or review.created_at
     return rated_at is None or timezone.now() - rated_at <= dt.timedelta(days=EXPLANATION_WINDOW_DAYS)
+
+
+def _show_suggestion(cause_form, suggested):
+    """Give the page's cause form, blank or submitted, the suggested cause to show under its menu."""
+    if cause_form is not None:
+        cause_form.suggested = suggested
 
 
 def _ticket_context(request, ticket, bound=None):
@@ -387,70 +457,104 @@ def _ticket_context(request, ticket, bound=None):
     causes = [c for c in every_cause if c.active]
     cause_labels = {c.code: c.label for c in every_cause}
     is_open = ticket.is_open
-    supervisor = can_supervise(user, ticket.shop_id)
-    worker = ticket.assignee_id == user.pk or supervisor  # permissions.can_work, without a second query
+    supervisor = _supervises(request, ticket.shop_id)
+    worker = ticket.assignee_id == user.pk or supervisor  # permissions.can_work, without a query
     profile = profile_of(user)
     suggested = None
     if worker and is_open and not ticket.cause:
         suggested = cause_suggest(ticket.review.content, platform=ticket.platform)
     forms = {}
     if worker and is_open:
-        forms["contact_form"] = ContactAttemptForm()
+        forms["contact_form"] = BlankForm(ContactAttemptForm)
         forms["cause_form"] = CauseForm(
-            initial={"cause": ticket.cause or (suggested.code if suggested else "")}, causes=causes
+            initial={"cause": ticket.cause or (suggested.code if suggested else "")}, causes=causes, labels=cause_labels
         )
-        forms["remedy_form"] = RemedyForm()
-        if not (supervisor and buyer is not None and buyer.risk_level == RiskLevel.HIGH):
-            # Only a supervisor can grant a remedy to a high-risk buyer; nobody else needs the box.
-            del forms["remedy_form"].fields["override_reason"]
-        forms["outcome_form"] = OutcomeForm()
+        # Only a supervisor can grant a remedy to a high-risk buyer; nobody else needs the box.
+        override = supervisor and buyer is not None and buyer.risk_level == RiskLevel.HIGH
+        forms["remedy_form"] = BlankForm(RemedyForm, without=() if override else ("override_reason",))
+        forms["outcome_form"] = BlankForm(OutcomeForm)
         if ticket.status != TicketStatus.ESCALATED:
-            forms["escalate_form"] = EscalateForm()
+            forms["escalate_form"] = BlankForm(EscalateForm)
         if _explanation_possible(review):
-            forms["explanation_form"] = SellerExplanationForm()
+            forms["explanation_form"] = BlankForm(SellerExplanationForm)
     if worker:
         # A call-back (回访) often follows the close, e.g. to check a reissued parcel arrived.
-        forms["visit_form"] = FollowUpVisitForm()
-        forms["note_form"] = NoteForm()
+        forms["visit_form"] = BlankForm(FollowUpVisitForm)
+        forms["note_form"] = BlankForm(NoteForm)
     if supervisor and is_open:
         agents = selectors.shop_agents([ticket.shop_id])
         forms["assign_form"] = AssignForm(agents=agents, initial={"agent": ticket.assignee_id})
     for name, form in bound.items():
         forms[name] = form
+    _show_suggestion(forms.get("cause_form"), suggested)
     can_take = bool(is_open and ticket.assignee_id is None and profile is not None)
     sla = live_state(ticket, timezone.now()) if is_open else ticket.sla_state
+    tiers, channels, results = _labels(Tier), _labels(ContactChannel), _labels(ContactResult)
+    remedy_kinds, remedy_statuses = _labels(RemedyKind), _labels(RemedyStatus)
+    print_date, print_day = _DatePrinter(), _DatePrinter("SHORT_DATE_FORMAT")
+    due_at = _running_due(ticket) if is_open else None
+    revision_deadline = _revision_deadline(ticket)
     return {
         "ticket": ticket,
+        "status_label": _labels(TicketStatus).get(ticket.status, ticket.status),
+        "tier_label": tiers.get(ticket.tier, ticket.tier),
+        "platform_label": _labels(Platform).get(ticket.platform, ticket.platform),
+        "outcome_label": _labels(Outcome).get(ticket.outcome, ticket.outcome),
         "review": review,
+        "review_tier_label": tiers.get(review.tier, review.tier),
         "buyer": buyer,
+        "risk_label": _labels(RiskLevel).get(buyer.risk_level, buyer.risk_level) if buyer else "",
         "risk_high": bool(buyer and buyer.risk_level == RiskLevel.HIGH),
-        "history": selectors.buyer_history(user, buyer),
+        "history": selectors.buyer_history(user, buyer, _shop_ids(request)),
         "best_time": best_contact_time(buyer, shop=ticket.shop) if buyer is not None else None,
         "sla": sla,
-        "sla_label": SlaState(sla).label,
-        "due_at": _running_due(ticket) if is_open else None,
-        "revision_deadline": _revision_deadline(ticket),
+        "sla_label": _labels(SlaState).get(sla, sla),
+        "due_at": due_at,
+        "revision_deadline": revision_deadline,
+        "when": {
+            "opened": print_date(ticket.created_at),
+            "first_contact_due": print_date(ticket.first_contact_due_at),
+            "first_contact": print_date(ticket.first_contact_at),
+            "resolution_due": print_date(ticket.resolution_due_at),
+            "rated": print_date(review.rated_at),
+            "revision_deadline": print_date(revision_deadline),
+            "revision_deadline_iso": _local_iso(revision_deadline),
+            "due_iso": _local_iso(due_at),
+        },
         "cause_label": cause_labels.get(ticket.cause, ticket.cause),
         "suggested_cause": suggested,
-        "timeline": _timeline(ticket, cause_labels),
-        "attempts": list(ticket.contact_attempts.all()),
-        "remedies": list(ticket.remedies.all()),
-        "visits": list(ticket.followup_visits.all()),
+        "timeline": _timeline(ticket, cause_labels, print_date),
+        "attempts": [
+            {
+                "attempt": a,
+                "when": print_date(a.created_at),
+                "channel_label": channels.get(a.channel, a.channel),
+                "result_label": results.get(a.result, a.result),
+            }
+            for a in ticket.contact_attempts.all()
+        ],
+        "remedies": [
+            {
+                "remedy": r,
+                "kind_label": remedy_kinds.get(r.kind, r.kind),
+                "status_label": remedy_statuses.get(r.status, r.status),
+            }
+            for r in ticket.remedies.all()
+        ],
+        "visits": [{"visit": v, "due_on": print_day(v.due_on)} for v in ticket.followup_visits.all()],
         "can_work": worker,
         "can_supervise": supervisor,
         "can_take": can_take,
         # Scripts and the revision guide help while the buyer is being worked, not after the close.
         "call_script": call_script_for(ticket) if is_open else None,
         "revision_guide": revision_guide_for(ticket) if is_open else "",
-        "remedy_status_form": RemedyStatusForm() if worker else None,
-        "decision_form": RemedyDecisionForm() if supervisor else None,
         **forms,
     }
 
 
 @login_required
 def ticket_detail(request, ticket_id):
-    ticket = _visible_ticket(request, ticket_id, selectors.ticket_page(request.user))
+    ticket = _ticket_page(request, ticket_id)
     return render(request, "tickets/ticket_detail.html", _ticket_context(request, ticket))
 
 
@@ -465,7 +569,7 @@ def _ticket_action(request, ticket_id, form_class, form_name, call, *, allowed=c
         raise PermissionDenied(_("You may not do this on this ticket."))
     form = form_class(request.POST, **(form_kwargs or {}))
     if not form.is_valid():
-        page = _visible_ticket(request, ticket_id, selectors.ticket_page(request.user))
+        page = _ticket_page(request, ticket_id)
         messages.error(request, _("Please correct the errors below."))
         return render(request, "tickets/ticket_detail.html", _ticket_context(request, page, {form_name: form}))
     try:
@@ -475,13 +579,14 @@ def _ticket_action(request, ticket_id, form_class, form_name, call, *, allowed=c
         # refused by the contact etiquette only needs the override reason added).
         reason = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         messages.error(request, reason)
-        page = _visible_ticket(request, ticket_id, selectors.ticket_page(request.user))
+        page = _ticket_page(request, ticket_id)
         context = _ticket_context(request, page)
         if context.get(form_name) is None:
             # The form no longer belongs on the page (e.g. the ticket closed meanwhile).
             return redirect("ticket-detail", ticket_id=ticket.pk)
         form.add_error(None, reason)
         context[form_name] = form
+        _show_suggestion(context.get("cause_form"), context["suggested_cause"])
         return render(request, "tickets/ticket_detail.html", context, status=409)
     if isinstance(result, str):
         messages.success(request, result)

@@ -95,10 +95,9 @@ def buyer_list_mark_view(request, buyer_id):
     try:
         buyer_list_mark_set(buyer.pk, request.user, mark=form.cleaned_data["mark"], reason=form.cleaned_data["reason"])
     except BuyerActionRefused as exc:
-        if exc.code == "not_permitted":
-            messages.error(request, str(exc))
-            return _render_page(request, buyer, status=403, list_mark_form=form)
         messages.error(request, str(exc))
+        if exc.code == "not_permitted":
+            return _render_page(request, buyer, status=403, list_mark_form=form)
     else:
         messages.success(request, _("List mark saved; risk re-assessed."))
     return redirect("buyer-detail", buyer_id=buyer.pk)

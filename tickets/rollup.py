@@ -103,13 +103,13 @@ UNINSTALL_SQL = [
 ]
 
 
-def rollup_rebuild(tz=None, *, using_connection=None):
-    """(Re)install the trigger for `tz` (default TIME_ZONE) and recount every ticket into the
-    rollup, in one transaction that holds off ticket writes (readers go on) while it runs."""
+def rollup_rebuild(*, using_connection=None):
+    """(Re)install the trigger for TIME_ZONE and recount every ticket into the rollup, in one
+    transaction that holds off ticket writes (readers go on) while it runs."""
     conn = using_connection or connection
     if conn.vendor != "postgresql":
         return False
-    tz = tz or settings.TIME_ZONE
+    tz = settings.TIME_ZONE
     with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
         cursor.execute(f"LOCK TABLE {TICKETS} IN SHARE MODE")
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])

@@ -412,13 +412,13 @@ def _rollup_figures(query, by, *, minutes=True, backlog=True):
         key = _group_key(by, query, "first_contact_due_at")
         for k, row in _grouped(ran_out_today, key, {"ran_out": Count("id")}).items():
             rows.setdefault(k, dict.fromkeys(_COUNTS, 0))["sla_due"] += row["ran_out"]
-    key = _group_key(by, query, "created_at")
+    key, families = _group_key(by, query, "created_at"), _families(query)
     if backlog:
-        _timestamp, condition, spec = _families(query)["backlog"]
+        _timestamp, condition, spec = families["backlog"]
         for k, row in _grouped(_tickets(query).filter(condition), key, _aggregates(spec)).items():
             rows.setdefault(k, dict.fromkeys(_COUNTS, 0)).update(row)
     if minutes:
-        opened = _tickets(query).filter(_families(query)["opened"][1])
+        opened = _tickets(query).filter(families["opened"][1])
         for k, row in _grouped(opened, key, _minute_aggregates()).items():
             rows.setdefault(k, dict.fromkeys(_COUNTS, 0)).update(row)
     # A group whose differences add up to nothing (a ticket moved to another agent) is no group.

@@ -168,10 +168,12 @@ class Row:
     href: str
     sla: str
     sla_label: str
-    due_at: object
     due_iso: str
-    revision_deadline: object
+    due_title: str
     deadline_iso: str
+    deadline_title: str
+    deadline_day: str
+    created_title: str
     cause_label: str
     excerpt: str
     excerpt_short: str
@@ -230,6 +232,7 @@ def _rows(tickets, causes, now):
     tiers, platforms = _choice_labels(Tier, language), _choice_labels(Platform, language)
     statuses, slas = _choice_labels(TicketStatus, language), _choice_labels(SlaState, language)
     risks = _choice_labels(RiskLevel, language)
+    print_date, print_day = _DatePrinter(), _DatePrinter("SHORT_DATE_FORMAT")
     rows = []
     for ticket in tickets:
         sla = live_state(ticket, now) if ticket.is_open else SlaState(ticket.sla_state)
@@ -243,10 +246,12 @@ def _rows(tickets, causes, now):
                 href=reverse("ticket-detail", args=[ticket.pk]),
                 sla=sla,
                 sla_label=slas.get(sla, sla),
-                due_at=due_at,
                 due_iso=_local_iso(due_at),
-                revision_deadline=deadline,
+                due_title=print_date(due_at),
                 deadline_iso=_local_iso(deadline),
+                deadline_title=print_date(deadline),
+                deadline_day=print_day(deadline),
+                created_title=print_date(ticket.created_at),
                 cause_label=causes.get(ticket.cause, ticket.cause),
                 excerpt=content,
                 # What |truncatechars:40 printed.

@@ -10,7 +10,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.db.models import Q
 from django.db.models.base import ModelState
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from contacts.services import buyers_touch, buyers_upsert
 from reviewdesk.db import (
@@ -22,6 +22,7 @@ from reviewdesk.db import (
     select_by_pairs,
 )
 from tickets.choices import Outcome, TimelineKind
+from tickets.phrases import Phrase, label
 from tickets.services import ReviewTicketSync, after_commit_assign
 
 from .choices import EventStatus, EventType, ReviewState, Tier
@@ -551,10 +552,11 @@ def _apply_revised(review, event, shop, buyer, sync):
         return status, sync.close_verified(review, Outcome.REVISED_POSITIVE)
     if review_is_ticket_worthy(review, shop) and sync.open_ticket(review) is None:
         return status, sync.open_for(review, event_type=event.type)
-    message = _("The buyer revised the review: %(old)s → %(new)s.") % {
-        "old": Tier(old_tier).label if old_tier else "—",
-        "new": Tier(review.tier).label,
-    }
+    message = Phrase(
+        gettext_noop("The buyer revised the review: %(old)s → %(new)s."),
+        old=label("tier", old_tier) if old_tier else "—",
+        new=label("tier", review.tier),
+    )
     return status, sync.note(review, TimelineKind.REVIEW_REVISED, message, change)
 
 
@@ -585,8 +587,12 @@ def _apply_followup(review, event, shop, buyer, sync):
     if newer_than_state and sync.open_ticket(review) is None and followup_reopens(review, followup["negative"]):
         latest = sync.latest_ticket(review)
         if latest is not None:
-            return status, sync.reopen_latest(review, reason=_("Reopened: the buyer added a negative follow-up."))
-    return status, sync.note(review, TimelineKind.FOLLOWUP_ADDED, _("The buyer added a follow-up review."), data)
+            return status, sync.reopen_latest(
+                review, reason=Phrase(gettext_noop("Reopened: the buyer added a negative follow-up."))
+            )
+    return status, sync.note(
+        review, TimelineKind.FOLLOWUP_ADDED, Phrase(gettext_noop("The buyer added a follow-up review.")), data
+    )
 
 
 def _apply_replied(review, event, shop, buyer, sync):
@@ -595,7 +601,7 @@ def _apply_replied(review, event, shop, buyer, sync):
     status = EventStatus.CREATED if _is_blank(review) else EventStatus.UPDATED
     _set_descriptive(review, event, buyer, only_blanks=True)
     review.reply_content, review.replied_at = event.reply["content"], event.occurred_at
-    message = _("Seller explanation posted on the platform.")
+    message = Phrase(gettext_noop("Seller explanation posted on the platform."))
     return status, sync.note(review, TimelineKind.SELLER_REPLIED, message, {"content": event.reply["content"]})
 
 

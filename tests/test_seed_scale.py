@@ -7,12 +7,13 @@ from datetime import date
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import translation
 
 from contacts.models import Buyer
 from reviews.models import InboundEvent, Review, Shop
 from tickets import stats
 from tickets.management.demo import demo_period_end
-from tickets.models import ContactAttempt, Remedy, Ticket
+from tickets.models import ContactAttempt, Remedy, Ticket, TicketEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -66,3 +67,25 @@ def test_the_bulk_writer_leaves_the_figures_the_ingest_service_leaves():
     assert figures() == by_ingest
     again = seed("--bulk")
     assert "0 created" in again and Review.objects.count() == 300 and Ticket.objects.count() == 30
+
+
+@pytest.mark.parametrize("writer", ["bulk", "ingest"])
+def test_the_demo_teams_timeline_reads_in_each_readers_language(writer):
+    if writer == "bulk" and connection.vendor != "postgresql":
+        pytest.skip("the bulk writer uses COPY")
+    seed(*(["--no-bulk"] if writer == "ingest" else []))
+    team_kinds = ["assigned", "contact_attempt", "cause_set", "remedy"]
+    events = list(
+        TicketEvent.objects.filter(kind__in=team_kinds, actor__isnull=False).union(
+            TicketEvent.objects.filter(kind="assigned")
+        )
+    )
+    assert {e.kind for e in events} == set(team_kinds)
+    for event in events:
+        assert event.phrase is not None, (event.kind, event.message)
+        with translation.override("en"):
+            english = event.display_message
+        with translation.override("zh-hans"):
+            chinese = event.display_message
+        assert english and chinese and english != chinese, (event.kind, english, chinese)
+        assert "message_sent" not in english + chinese and "_" not in english  # labels, not codes

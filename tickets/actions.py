@@ -16,15 +16,16 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from reviews.choices import Platform
 from reviews.models import Review
 
+from . import phrases
 from .choices import (
     CLAIM_CLOSES_AS,
     CLOSED_STATUSES,
     REMEDY_ANSWER_STATUSES,
-    Outcome,
     RemedyKind,
     RemedyStatus,
     Role,
@@ -44,6 +45,7 @@ from .models import (
     Remedy,
     Ticket,
 )
+from .phrases import Phrase, label, stored, text
 from .services import TicketActionRefused, after_commit_assign
 
 MAX_AMOUNT = Decimal("100000000")
@@ -106,13 +108,14 @@ def _supervisors_of(shop_id):
 
 def _notify(users, ticket, kind, message, now, *, skip=None):
     Notification.objects.bulk_create(
-        Notification(recipient=user, ticket=ticket, kind=kind, message=message, created_at=now)
+        Notification(recipient=user, ticket=ticket, kind=kind, **stored(message), created_at=now)
         for user in {u.pk: u for u in users if skip is None or u.pk != skip.pk}.values()
     )
 
 
-def _name(user):
-    return (user.get_full_name() or user.get_username()) if user else _("someone")
+def _who(user):
+    """A person as a phrase argument: their name, or "someone" in the reader's language."""
+    return (user.get_full_name() or user.get_username()) if user else text(gettext_noop("someone"))
 
 
 def remedy_cap_of(user):
@@ -166,7 +169,7 @@ def cause_set(ticket_id, user, *, cause, note=""):
             ticket,
             TimelineKind.CAUSE_SET,
             actor=user,
-            message=_("Cause: %(cause)s.") % {"cause": found.label},
+            message=phrases.cause_set(found),
             data=_with_flags({"from": previous or None, "to": found.code, "note": note}, reasons),
         ).save()
         _buyer_facts_refresh(ticket)
@@ -226,14 +229,15 @@ def remedy_record(ticket_id, user, *, kind, amount, status, note="", override_re
             compliance_reasons=reasons,
             offered_by=user,
         )
-        what = {"kind": RemedyKind(kind).label, "amount": f"{amount:.2f}"}
+        what = {"kind": label("remedy_kind", kind), "amount": f"{amount:.2f}"}
         if needs_approval:
-            message = _("%(kind)s %(amount)s waits for a supervisor's approval (over the cap of %(cap)s).") % {
+            message = Phrase(
+                gettext_noop("%(kind)s %(amount)s waits for a supervisor's approval (over the cap of %(cap)s)."),
                 **what,
-                "cap": f"{cap:.2f}",
-            }
+                cap=f"{cap:.2f}",
+            )
         else:
-            message = _("%(kind)s %(amount)s: %(status)s.") % {**what, "status": RemedyStatus(status).label}
+            message = phrases.remedy_recorded(kind, amount, status)
         data = {
             "remedy": remedy.pk,
             "kind": kind,
@@ -254,8 +258,12 @@ def remedy_record(ticket_id, user, *, kind, amount, status, note="", override_re
                 _supervisors_of(ticket.shop_id),
                 ticket,
                 Notification.Kind.REMEDY_APPROVAL,
-                _("Ticket #%(ticket)s: %(kind)s %(amount)s from %(agent)s waits for your approval.")
-                % {**what, "ticket": ticket.pk, "agent": _name(user)},
+                Phrase(
+                    gettext_noop("Ticket #%(ticket)s: %(kind)s %(amount)s from %(agent)s waits for your approval."),
+                    **what,
+                    ticket=ticket.pk,
+                    agent=_who(user),
+                ),
                 now,
             )
     return remedy
@@ -295,11 +303,11 @@ def remedy_decide(remedy_id, user, *, approve, reason=""):
         remedy.status = (remedy.requested_status or RemedyStatus.OFFERED) if approve else RemedyStatus.REJECTED
         remedy.decided_by, remedy.decided_at, remedy.decision_reason = user, now, reason
         remedy.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
-        what = {"kind": remedy.get_kind_display(), "amount": f"{remedy.amount:.2f}", "by": _name(user)}
+        what = {"kind": label("remedy_kind", remedy.kind), "amount": f"{remedy.amount:.2f}", "by": _who(user)}
         if approve:
-            message = _("%(kind)s %(amount)s approved by %(by)s.") % what
+            message = Phrase(gettext_noop("%(kind)s %(amount)s approved by %(by)s."), **what)
         else:
-            message = _("%(kind)s %(amount)s rejected by %(by)s: %(reason)s") % {**what, "reason": reason}
+            message = Phrase(gettext_noop("%(kind)s %(amount)s rejected by %(by)s: %(reason)s"), **what, reason=reason)
         ticket.updated_at = now
         ticket.save(update_fields=["updated_at"])
         timeline_event(
@@ -319,7 +327,7 @@ def remedy_decide(remedy_id, user, *, approve, reason=""):
                 [remedy.offered_by],
                 ticket,
                 Notification.Kind.REMEDY_DECIDED,
-                _("Ticket #%(ticket)s: %(message)s") % {"ticket": ticket.pk, "message": message},
+                Phrase(gettext_noop("Ticket #%(ticket)s: %(message)s"), ticket=ticket.pk, message=message),
                 now,
                 skip=user,
             )
@@ -346,12 +354,7 @@ def remedy_set_status(remedy_id, user, *, status):
             ticket,
             TimelineKind.REMEDY,
             actor=user,
-            message=_("%(kind)s %(amount)s: %(status)s.")
-            % {
-                "kind": remedy.get_kind_display(),
-                "amount": f"{remedy.amount:.2f}",
-                "status": RemedyStatus(status).label,
-            },
+            message=phrases.remedy_recorded(remedy.kind, remedy.amount, status),
             data={"remedy": remedy.pk, "from": RemedyStatus.OFFERED.value, "status": status},
         ).save()
     return remedy
@@ -377,7 +380,7 @@ def outcome_claim(ticket_id, user, *, outcome, note=""):
                 CLAIM_CLOSES_AS[outcome],
                 kind=TimelineKind.CLOSED,
                 actor=user,
-                message=_("Closed: %(outcome)s, claimed.") % {"outcome": Outcome(outcome).label},
+                message=phrases.outcome_claimed(outcome),
                 data=_with_flags({"outcome": outcome, "verified": False, "note": note}, reasons),
             )
         except TransitionNotAllowed as exc:
@@ -422,7 +425,7 @@ def seller_explanation_record(ticket_id, user, *, content):
             ticket,
             TimelineKind.SELLER_REPLIED,
             actor=user,
-            message=_("Seller explanation posted."),
+            message=Phrase(gettext_noop("Seller explanation posted.")),
             data=_with_flags({"content": content}, reasons),
         ).save()
     ticket.compliance_reasons = reasons
@@ -444,7 +447,7 @@ def ticket_escalate(ticket_id, user, *, reason):
                 TicketStatus.ESCALATED,
                 kind=TimelineKind.ESCALATED,
                 actor=user,
-                message=_("Escalated by %(by)s: %(reason)s") % {"by": _name(user), "reason": reason},
+                message=Phrase(gettext_noop("Escalated by %(by)s: %(reason)s"), by=_who(user), reason=reason),
                 data={"reason": reason},
             )
         except TransitionNotAllowed as exc:
@@ -455,8 +458,12 @@ def ticket_escalate(ticket_id, user, *, reason):
             _supervisors_of(ticket.shop_id),
             ticket,
             Notification.Kind.ESCALATED,
-            _("Ticket #%(ticket)s escalated by %(by)s: %(reason)s")
-            % {"ticket": ticket.pk, "by": _name(user), "reason": reason},
+            Phrase(
+                gettext_noop("Ticket #%(ticket)s escalated by %(by)s: %(reason)s"),
+                ticket=ticket.pk,
+                by=_who(user),
+                reason=reason,
+            ),
             now,
             skip=user,
         )
@@ -496,7 +503,7 @@ def followup_visit_schedule(ticket_id, user, *, due_on, note=""):
             ticket,
             TimelineKind.FOLLOWUP_VISIT,
             actor=user,
-            message=_("Follow-up visit planned for %(date)s.") % {"date": due_on.isoformat()},
+            message=Phrase(gettext_noop("Follow-up visit planned for %(date)s."), date=due_on.isoformat()),
             data=_with_flags({"visit": visit.pk, "due_on": due_on.isoformat(), "note": note}, _flags(note)),
         ).save()
     return visit
@@ -519,7 +526,7 @@ def followup_visit_done(visit_id, user):
             ticket,
             TimelineKind.FOLLOWUP_VISIT,
             actor=user,
-            message=_("Follow-up visit done."),
+            message=Phrase(gettext_noop("Follow-up visit done.")),
             data={"visit": visit.pk, "due_on": visit.due_on.isoformat(), "done": True},
         ).save()
     return visit
@@ -548,8 +555,14 @@ def followup_visits_remind(now=None):
                 recipient=recipient,
                 ticket=visit.ticket,
                 kind=Notification.Kind.FOLLOWUP_DUE,
-                message=_("Ticket #%(ticket)s: follow-up visit due %(date)s. %(note)s")
-                % {"ticket": visit.ticket_id, "date": visit.due_on.isoformat(), "note": visit.note},
+                **stored(
+                    Phrase(
+                        gettext_noop("Ticket #%(ticket)s: follow-up visit due %(date)s. %(note)s"),
+                        ticket=visit.ticket_id,
+                        date=visit.due_on.isoformat(),
+                        note=visit.note,
+                    )
+                ),
                 created_at=now,
             )
             sent += 1

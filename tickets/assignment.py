@@ -17,9 +17,11 @@ from django.utils.translation import gettext_noop
 
 from reviewdesk.db import bulk_update_rows
 
+from . import phrases
 from .choices import OPEN_STATUSES, Role, TicketStatus, TimelineKind
 from .lifecycle import timeline_event, transition
 from .models import AgentProfile, Notification, Ticket, TicketEvent
+from .phrases import Phrase, stored
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 WAITING_STATUSES = (TicketStatus.NEW, TicketStatus.REOPENED)
@@ -103,12 +105,16 @@ _RULE_TEXT = {
 }
 
 
+def _assigned_message(profile, rule):
+    return phrases.assigned(str(profile), _RULE_TEXT[rule])
+
+
 def _assign(ticket, profile, now, *, rule, decision, actor=None, keep_status=False):
     """Give `ticket` to `profile`'s user, with its timeline row; inside the caller's transaction.
     `keep_status` hands over a ticket already being worked (escalated, in progress) as it is."""
     previous = ticket.assignee
     ticket.assignee = profile.user
-    message = _("Assigned to %(agent)s: %(why)s.") % {"agent": str(profile), "why": _(_RULE_TEXT[rule])}
+    message = _assigned_message(profile, rule)
     actor_label = "" if actor else "assignment"
     if keep_status:
         ticket.updated_at = now
@@ -139,7 +145,7 @@ def _assign(ticket, profile, now, *, rule, decision, actor=None, keep_status=Fal
     if previous is not None and previous.pk != profile.user_id:
         # The new holder of a ticket someone else was working hears about it at once.
         Notification.objects.create(
-            recipient=profile.user, ticket=ticket, kind=Notification.Kind.ASSIGNED, message=message, created_at=now
+            recipient=profile.user, ticket=ticket, kind=Notification.Kind.ASSIGNED, **stored(message), created_at=now
         )
     return ticket
 
@@ -221,7 +227,7 @@ def assign_tickets(ticket_ids, *, now=None, note_wait=True):
                 loads[chosen.user_id] = loads.get(chosen.user_id, 0) + 1
                 if previous_id:
                     loads[previous_id] = loads.get(previous_id, 1) - 1
-            message = _("Assigned to %(agent)s: %(why)s.") % {"agent": str(chosen), "why": _(_RULE_TEXT[rule])}
+            message = _assigned_message(chosen, rule)
             ticket.assignee = chosen.user
             events.append(
                 transition(
@@ -239,7 +245,7 @@ def assign_tickets(ticket_ids, *, now=None, note_wait=True):
                         recipient=chosen.user,
                         ticket=ticket,
                         kind=Notification.Kind.ASSIGNED,
-                        message=message,
+                        **stored(message),
                         created_at=now,
                     )
                 )
@@ -255,8 +261,8 @@ def assign_tickets(ticket_ids, *, now=None, note_wait=True):
 
 def _pool_message(rule):
     if rule == "no_capacity":
-        return _("Waiting in the pool: every eligible agent is at capacity.")
-    return _("Waiting in the pool: no agent is on duty for this shop.")
+        return Phrase(gettext_noop("Waiting in the pool: every eligible agent is at capacity."))
+    return Phrase(gettext_noop("Waiting in the pool: no agent is on duty for this shop."))
 
 
 def assign_waiting_tickets(*, shop_ids=None, limit=2000, chunk=200):
@@ -404,7 +410,7 @@ def agent_set_duty(user, on_duty, *, return_uncontacted=False):
         if tickets:
             for ticket in tickets:
                 ticket.assignee = None
-                message = _("Returned to the pool: %(agent)s went off duty.") % {"agent": str(profile)}
+                message = Phrase(gettext_noop("Returned to the pool: %(agent)s went off duty."), agent=str(profile))
                 if ticket.status == TicketStatus.ASSIGNED:
                     event = transition(ticket, TicketStatus.NEW, kind=TimelineKind.DUTY, actor=user, message=message)
                 else:

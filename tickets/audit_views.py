@@ -42,6 +42,7 @@ from reviews.models import InboundEvent, Review, Shop
 
 from .choices import TicketStatus, TimelineKind
 from .models import Ticket, TicketEvent
+from .phrases import render as render_phrase
 from .selectors import supervised_shop_ids
 
 PAGE_SIZE = 50
@@ -234,6 +235,7 @@ def audit_log(request):
         page.object_list = [
             _entry(row, shop_names, kind_labels, field_labels, status_labels) for row in page.object_list
         ]
+        _say_in_readers_language(page.object_list)
     return render(
         request,
         "audit/audit_log.html",
@@ -244,6 +246,21 @@ def audit_log(request):
             "date_to": date_to,
         },
     )
+
+
+def _say_in_readers_language(entries):
+    """Ticket changes are listed with their message as written; print each again in the reader's
+    language from its phrase (one query for the page)."""
+    ticket_entries = [entry for entry in entries if entry["source"] == SOURCE_TICKET]
+    if not ticket_entries:
+        return
+    phrases = dict(
+        TicketEvent.objects.filter(pk__in=[entry["ref"] for entry in ticket_entries], phrase__isnull=False).values_list(
+            "pk", "phrase"
+        )
+    )
+    for entry in ticket_entries:
+        entry["detail"] = render_phrase(phrases.get(entry["ref"]), entry["detail"])
 
 
 def _entry(row, shop_names, kind_labels, field_labels, status_labels):

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from .choices import CLOSED_STATUSES, TicketStatus, TimelineKind
 from .models import TicketEvent
+from .phrases import stored
 
 S = TicketStatus
 _WORKING = {S.ASSIGNED, S.IN_PROGRESS, S.WAITING_BUYER, S.ESCALATED}
@@ -78,6 +79,6 @@ def timeline_event(ticket, kind, *, actor=None, actor_label="", message="", data
         actor_label=actor_label or (actor.get_username() if actor else ""),
         from_status=from_status,
         to_status=to_status,
-        message=message,
+        **stored(message),
         data=data or {},
     )

@@ -28,6 +28,7 @@ from .choices import (
     TicketStatus,
     TimelineKind,
 )
+from .phrases import render as render_phrase
 
 SENIOR_SKILL = "senior"
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -366,6 +367,8 @@ class TicketEvent(models.Model):
     from_status = models.CharField(max_length=20, choices=TicketStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=TicketStatus.choices, blank=True)
     message = models.TextField(_("message"), blank=True)
+    # The message as a msgid and its arguments, printed in each reader's language (tickets.phrases).
+    phrase = models.JSONField(null=True, blank=True, editable=False)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now)
 
@@ -378,6 +381,11 @@ class TicketEvent(models.Model):
 
     def __str__(self):
         return f"{self.ticket_id} {self.kind}"
+
+    @property
+    def display_message(self):
+        """The message in the reader's language."""
+        return render_phrase(self.phrase, self.message)
 
 
 class Notification(models.Model):
@@ -396,6 +404,7 @@ class Notification(models.Model):
     ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     message = models.TextField(_("message"))
+    phrase = models.JSONField(null=True, blank=True, editable=False)  # as TicketEvent.phrase
     created_at = models.DateTimeField(_("at"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
 
@@ -407,6 +416,11 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.message[:60]
+
+    @property
+    def display_message(self):
+        """The message in the reader's language."""
+        return render_phrase(self.phrase, self.message)
 
 
 class ContactAttempt(models.Model):

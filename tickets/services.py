@@ -6,21 +6,23 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from reviewdesk.db import bulk_update_rows
 from reviews.choices import Tier
 
+from . import phrases
 from .choices import (
     CLOSED_STATUSES,
     OPEN_STATUSES,
     ContactChannel,
     ContactResult,
-    Outcome,
     TicketStatus,
     TimelineKind,
 )
 from .lifecycle import timeline_event, transition
 from .models import ContactAttempt, Ticket, TicketEvent
+from .phrases import Phrase, label
 from .sla import SlaPlanner, live_state
 from .stats import stamp_first_contact_minutes
 
@@ -115,7 +117,7 @@ class ReviewTicketSync:
                 ticket,
                 TimelineKind.OPENED,
                 actor_label=self.actor_label,
-                message=_("Opened from a %(tier)s review.") % {"tier": Tier(ticket.tier).label},
+                message=Phrase(gettext_noop("Opened from a %(tier)s review."), tier=label("tier", ticket.tier)),
                 data={"event": event_type, "tier": ticket.tier, "stars": review.stars},
                 to_status=TicketStatus.NEW,
             )
@@ -137,7 +139,10 @@ class ReviewTicketSync:
                     TicketStatus.RESOLVED,
                     kind=TimelineKind.CLOSED,
                     actor_label=self.actor_label,
-                    message=_("Closed: %(outcome)s, verified by the platform.") % {"outcome": Outcome(outcome).label},
+                    message=Phrase(
+                        gettext_noop("Closed: %(outcome)s, verified by the platform."),
+                        outcome=label("outcome", outcome),
+                    ),
                     data={"outcome": outcome, "verified": True},
                 ),
             )
@@ -149,15 +154,22 @@ class ReviewTicketSync:
             return ticket
         claimed = ticket.outcome
         ticket.outcome, ticket.outcome_verified = outcome, True
+        said = Phrase(gettext_noop("Outcome verified by the platform: %(outcome)s."), outcome=label("outcome", outcome))
+        data = {"outcome": outcome, "claimed": claimed or None, "verified": True}
         if ticket.status == TicketStatus.CLOSED_UNRESOLVED:
             event = transition(
-                ticket, TicketStatus.RESOLVED, kind=TimelineKind.OUTCOME_VERIFIED, actor_label=self.actor_label
+                ticket,
+                TicketStatus.RESOLVED,
+                kind=TimelineKind.OUTCOME_VERIFIED,
+                actor_label=self.actor_label,
+                message=said,
+                data=data,
             )
         else:
             ticket.updated_at = timezone.now()
-            event = timeline_event(ticket, TimelineKind.OUTCOME_VERIFIED, actor_label=self.actor_label)
-        event.message = _("Outcome verified by the platform: %(outcome)s.") % {"outcome": Outcome(outcome).label}
-        event.data = {"outcome": outcome, "claimed": claimed or None, "verified": True}
+            event = timeline_event(
+                ticket, TimelineKind.OUTCOME_VERIFIED, actor_label=self.actor_label, message=said, data=data
+            )
         self._record(ticket, event)
         return ticket
 
@@ -264,14 +276,15 @@ def contact_attempt_log(ticket_id, user, *, channel, result, note="", override_r
             ticket.first_reached_at = now
         stamp_first_contact_minutes(ticket)  # statistics read stored business minutes (issue 6)
         if ticket.status in (TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.REOPENED):
-            events.append(transition(ticket, TicketStatus.IN_PROGRESS, actor=user, message=_("Contacting the buyer.")))
-        message = _("%(channel)s: %(result)s") % {
-            "channel": ContactChannel(channel).label,
-            "result": ContactResult(result).label,
-        }
+            events.append(
+                transition(
+                    ticket, TicketStatus.IN_PROGRESS, actor=user, message=Phrase(gettext_noop("Contacting the buyer."))
+                )
+            )
+        message = phrases.contact_attempt(channel, result)
         data = {"attempt": attempt.pk, "channel": channel, "result": result, "note": note}
         if etiquette_override is not None:
-            message += " " + _("(contact etiquette overridden: %(reason)s)") % {"reason": override_reason}
+            message += Phrase(gettext_noop("(contact etiquette overridden: %(reason)s)"), reason=override_reason)
             data["etiquette_override"] = etiquette_override
         events.append(timeline_event(ticket, TimelineKind.CONTACT_ATTEMPT, actor=user, message=message, data=data))
         ticket.sla_state = live_state(ticket, now)

@@ -12,7 +12,7 @@ from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from reviewdesk.db import bulk_update_rows
 
@@ -20,6 +20,7 @@ from .calendars import ALWAYS_OPEN, CalendarHasNoHours, Schedule, add_business_m
 from .choices import OPEN_STATUSES, Role, SlaState, TicketStatus, TimelineKind
 from .lifecycle import can_transition, timeline_event, transition
 from .models import AgentProfile, CalendarDay, Notification, SlaPolicy, Ticket, TicketEvent, weekly_schedule
+from .phrases import Phrase, stored
 
 logger = logging.getLogger(__name__)
 
@@ -240,10 +241,10 @@ def _fire(clock, tickets, now):
             recipients.setdefault(ticket.assignee_id, ticket.assignee)
         for user in recipients.values():
             notifications.append(
-                Notification(recipient=user, ticket=ticket, kind=kind, message=message, created_at=now)
+                Notification(recipient=user, ticket=ticket, kind=kind, **stored(message), created_at=now)
             )
             if user.email:
-                mails.append((f"[ReviewDesk] {message}", message, settings.DEFAULT_FROM_EMAIL, [user.email]))
+                mails.append((f"[ReviewDesk] {message}", str(message), settings.DEFAULT_FROM_EMAIL, [user.email]))
         if clock.breach:
             action = planner.plan(ticket.shop_id, ticket.tier).breach_action
             if (
@@ -256,7 +257,7 @@ def _fire(clock, tickets, now):
                         ticket,
                         TicketStatus.ESCALATED,
                         actor_label="SLA",
-                        message=_("Escalated to the shop's supervisors after an SLA breach."),
+                        message=Phrase(gettext_noop("Escalated to the shop's supervisors after an SLA breach.")),
                     )
                 )
                 changed_fields |= {"status", "closed_at", "resolved_at"}
@@ -286,12 +287,12 @@ def max_state(a, b):
 
 def _sla_message(clock, ticket):
     names = {
-        "first_contact_warning": _("Ticket #%(id)s: first contact is due soon."),
-        "first_contact_breach": _("Ticket #%(id)s: first contact is overdue."),
-        "resolution_warning": _("Ticket #%(id)s: resolution is due soon."),
-        "resolution_breach": _("Ticket #%(id)s: resolution is overdue."),
+        "first_contact_warning": gettext_noop("Ticket #%(id)s: first contact is due soon."),
+        "first_contact_breach": gettext_noop("Ticket #%(id)s: first contact is overdue."),
+        "resolution_warning": gettext_noop("Ticket #%(id)s: resolution is due soon."),
+        "resolution_breach": gettext_noop("Ticket #%(id)s: resolution is overdue."),
     }
-    return names[clock.name] % {"id": ticket.pk}
+    return Phrase(names[clock.name], id=ticket.pk)
 
 
 def _supervisors_by_shop(shop_ids):

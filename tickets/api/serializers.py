@@ -171,6 +171,7 @@ class CauseSerializer(serializers.ModelSerializer):
 
 class TimelineEventSerializer(serializers.ModelSerializer):
     actor = serializers.SerializerMethodField()
+    message = serializers.CharField(source="display_message", read_only=True, help_text="In the request's language.")
 
     class Meta:
         model = TicketEvent

@@ -23,10 +23,11 @@ from reviewdesk.db import copy_rows, copy_rows_returning_ids
 from reviews.models import Review
 from tickets.demo_data import TEAM
 from tickets.models import ContactAttempt, Remedy, Ticket, TicketEvent
+from tickets.phrases import stored
 from tickets.sla import SlaPlanner
 from tickets.stats import _business_minutes
 
-from .demo_work import demo_work, shop_agents, ticket_facts, ticket_story, timeline_rows
+from .demo_work import causes_by_code, demo_work, shop_agents, ticket_facts, ticket_story, timeline_rows
 
 CHUNK_STORIES = 10_000
 
@@ -69,6 +70,7 @@ def bulk_load(stories, shops, progress, *, end, now):
         "shops": shops,
         "tables": tables,
         "user_ids": user_ids,
+        "causes": causes_by_code(),
         "agents": shop_agents(),
         "planner": SlaPlanner(),
         "end": end,
@@ -307,13 +309,13 @@ def _tickets(stories, review_rows, review_ids, ctx):
                     }
                 )
             )
-        events.extend(_event_rows(tables[TicketEvent], ticket_id, story, work, facts, user_ids))
+        events.extend(_event_rows(tables[TicketEvent], ticket_id, story, work, facts, user_ids, ctx["causes"]))
     copy_rows(ContactAttempt, tables[ContactAttempt].columns, attempts)
     copy_rows(Remedy, tables[Remedy].columns, remedies)
     copy_rows(TicketEvent, tables[TicketEvent].columns, events)
 
 
-def _event_rows(table, ticket_id, story, work, facts, user_ids):
+def _event_rows(table, ticket_id, story, work, facts, user_ids, causes):
     rows = [
         table.row(
             {
@@ -353,7 +355,8 @@ def _event_rows(table, ticket_id, story, work, facts, user_ids):
                 }
             )
         )
-    for kind, at, actor, from_status, to_status, message, data in timeline_rows(story, work, facts, user_ids):
+    for kind, at, actor, from_status, to_status, message, data in timeline_rows(story, work, facts, user_ids, causes):
+        said = stored(message)
         rows.append(
             table.row(
                 {
@@ -363,7 +366,8 @@ def _event_rows(table, ticket_id, story, work, facts, user_ids):
                     "actor_label": work.assignee if actor else "",
                     "from_status": from_status,
                     "to_status": to_status,
-                    "message": message,
+                    "message": said["message"],
+                    "phrase": json.dumps(said["phrase"], ensure_ascii=False) if said["phrase"] else None,
                     "data": json.dumps(data, ensure_ascii=False),
                     "created_at": at,
                 }

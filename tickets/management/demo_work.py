@@ -14,6 +14,8 @@ from decimal import Decimal
 
 from tickets.demo_data import CAUSES, TEAM
 
+AGENT_NAMES = {username: name for username, name, *_rest in TEAM}
+
 # The demo taxonomy is finer than the default causes of the database (DESIGN.md § Cause taxonomy).
 CAUSE_CODES = {
     "not_as_described_colour": "not_as_described",
@@ -244,24 +246,81 @@ def ticket_facts(story, work, *, rated_at, now):
     )
 
 
-def timeline_rows(story, work, facts, user_ids):
-    """(kind, at, actor id, from status, to status, message, data) of the demo team's work."""
+def timeline_rows(story, work, facts, user_ids, causes):
+    """(kind, at, actor id, from status, to status, message, data) of the demo team's work, with
+    the messages the workspace writes for the same actions (`causes`: {code: Cause})."""
+    from tickets import phrases
+    from tickets.assignment import _RULE_TEXT
+
     actor = user_ids[work.assignee]
-    rows = [("assigned", story.opened_at + timedelta(seconds=20), None, "new", "assigned", "", {"agent": actor})]
+    rows = [
+        (
+            "assigned",
+            story.opened_at + timedelta(seconds=20),
+            None,
+            "new",
+            "assigned",
+            phrases.assigned(AGENT_NAMES.get(work.assignee, work.assignee), _RULE_TEXT["fewest_open"]),
+            {"agent": actor},
+        )
+    ]
     for at, channel, result in work.attempts:
         rows.append(
-            ("contact_attempt", at, actor, "", "", f"{channel}: {result}", {"channel": channel, "result": result})
+            (
+                "contact_attempt",
+                at,
+                actor,
+                "",
+                "",
+                phrases.contact_attempt(channel, result),
+                {"channel": channel, "result": result},
+            )
         )
     if work.cause and work.attempts:
-        rows.append(("cause_set", work.attempts[0][0] + timedelta(minutes=2), actor, "", "", "", {"cause": work.cause}))
+        cause = causes.get(work.cause)
+        rows.append(
+            (
+                "cause_set",
+                work.attempts[0][0] + timedelta(minutes=2),
+                actor,
+                "",
+                "",
+                phrases.cause_set(cause) if cause else "",
+                {"cause": work.cause},
+            )
+        )
     for at, kind, amount, status in work.remedies:
-        rows.append(("remedy", at, actor, "", "", "", {"kind": kind, "amount": str(amount), "status": status}))
+        rows.append(
+            (
+                "remedy",
+                at,
+                actor,
+                "",
+                "",
+                phrases.remedy_recorded(kind, amount, status),
+                {"kind": kind, "amount": str(amount), "status": status},
+            )
+        )
     if work.claim is not None and facts.status == "closed_unresolved":
         outcome, at = work.claim
         rows.append(
-            ("closed", at, actor, "in_progress", "closed_unresolved", "", {"outcome": outcome, "verified": False})
+            (
+                "closed",
+                at,
+                actor,
+                "in_progress",
+                "closed_unresolved",
+                phrases.outcome_claimed(outcome),
+                {"outcome": outcome, "verified": False},
+            )
         )
     return rows
+
+
+def causes_by_code():
+    from tickets.models import Cause
+
+    return {cause.code: cause for cause in Cause.objects.all()}
 
 
 # Writing through the ORM (the ingest path: any database, small runs) ----------------------------
@@ -274,12 +333,14 @@ def apply_demo_work(stories_by_ticket, *, end, now):
 
     from reviewdesk.db import bulk_update_rows
     from tickets.models import ContactAttempt, Remedy, Ticket, TicketEvent
+    from tickets.phrases import stored
     from tickets.sla import SlaPlanner
     from tickets.stats import _business_minutes
 
     agents = shop_agents()
     user_ids = dict(get_user_model().objects.filter(username__in=[u for u, *_r in TEAM]).values_list("username", "pk"))
     planner = SlaPlanner()
+    causes = causes_by_code()
     ids = sorted(stories_by_ticket)
     for start in range(0, len(ids), 1000):
         chunk = ids[start : start + 1000]
@@ -310,7 +371,8 @@ def apply_demo_work(stories_by_ticket, *, end, now):
                         at,
                     )
                 )
-            for kind, at, actor, from_status, to_status, message, data in timeline_rows(story, work, facts, user_ids):
+            rows = timeline_rows(story, work, facts, user_ids, causes)
+            for kind, at, actor, from_status, to_status, message, data in rows:
                 events.append(
                     TicketEvent(
                         ticket=ticket,
@@ -319,7 +381,7 @@ def apply_demo_work(stories_by_ticket, *, end, now):
                         actor_label=work.assignee if actor else "",
                         from_status=from_status,
                         to_status=to_status,
-                        message=message,
+                        **stored(message),
                         data=data,
                         created_at=at,
                     )

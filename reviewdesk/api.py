@@ -2,6 +2,7 @@
 filter backend live in their own modules because DRF settings import them while loading."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.pagination import CursorPagination
@@ -66,7 +67,9 @@ def _flatten(detail, prefix=""):
 
 def exception_handler(exc, context):
     """Render every API error as API.md's `{"error": {"code", "message", "fields"}}`."""
-    if isinstance(exc, Http404):
+    if isinstance(exc, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE, read by the parser
+        exc = ApiError("The body is too large.", code="body_too_large", status_code=413)
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()

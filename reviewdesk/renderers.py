@@ -1,4 +1,6 @@
 import orjson
+from rest_framework.exceptions import NotAcceptable
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import JSONRenderer as DRFJSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
@@ -12,3 +14,14 @@ class JSONRenderer(DRFJSONRenderer):
         if data is None:
             return b""
         return orjson.dumps(data, default=self._fallback.default, option=orjson.OPT_NON_STR_KEYS)
+
+
+class JSONWhateverTheAccept(DefaultContentNegotiation):
+    """The API speaks JSON only (API.md): a client that asks for another type (`Accept: text/html`)
+    gets JSON rather than a 406 that API.md does not list. An unknown `?format=` stays a 404."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except NotAcceptable:
+            return renderers[0], renderers[0].media_type

@@ -38,5 +38,7 @@ def _api_or_html(status, code, message, fallback):
 
 from django.views import defaults  # noqa: E402
 
+handler400 = _api_or_html(400, "invalid_body", "Bad request.", defaults.bad_request)
+handler403 = _api_or_html(403, "permission_denied", "Not allowed.", defaults.permission_denied)
 handler404 = _api_or_html(404, "not_found", "Not found.", defaults.page_not_found)
 handler500 = _api_or_html(500, "server_error", "Internal error.", defaults.server_error)

@@ -92,9 +92,21 @@ def _assignee_valid(value):
         raise forms.ValidationError("Use a user id, 'me' or 'none'.")
 
 
+class _BlankTolerantMultipleChoiceField(django_filters.fields.MultipleChoiceField):
+    """`?status=` with no value means no status filter, as an empty `?tier=` means no tier filter
+    (clients that send every parameter send the unused ones blank)."""
+
+    def clean(self, value):
+        return super().clean([v for v in value or [] if v != ""])
+
+
+class _StatusFilter(django_filters.MultipleChoiceFilter):
+    field_class = _BlankTolerantMultipleChoiceField
+
+
 class TicketFilter(django_filters.FilterSet):
     # distinct=False: a status is a column of the ticket itself, so no join can repeat a row.
-    status = django_filters.MultipleChoiceFilter(choices=TicketStatus.choices, distinct=False)
+    status = _StatusFilter(choices=TicketStatus.choices, distinct=False)
     assignee = AssigneeFilter(validators=[_assignee_valid])
     shop = django_filters.CharFilter(field_name="shop__external_id")
     platform = django_filters.ChoiceFilter(choices=Platform.choices)

@@ -149,3 +149,17 @@ class BearerKeyScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "An integration API key (rdk_…) or a personal token (rdp_…).",
         }
+
+
+class SessionLeavingTheBodyScheme(OpenApiAuthenticationExtension):
+    """The push API recognises a browser session only to answer it 403: it is not a way to push,
+    so the schema names no scheme for it (the operation's security is the bearer key)."""
+
+    target_class = "reviews.authentication.SessionLeavingTheBody"
+    name = []
+
+    def get_security_requirement(self, auto_schema):
+        return None
+
+    def get_security_definition(self, auto_schema):
+        return []

@@ -4,14 +4,13 @@ import orjson
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from reviewdesk.api import ApiError, error_body
 
-from ..authentication import BearerKeyAuthentication
+from ..authentication import BearerKeyAuthentication, SessionLeavingTheBody
 from ..choices import EventSource, EventStatus
 from ..services import EventResult, review_events_ingest
 from ..validation import EventInvalid, validate_event
@@ -36,7 +35,7 @@ def read_json_body(request, *, max_bytes):
         declared = 0
     if declared > max_bytes:
         raise ApiError(f"The body is larger than {max_bytes} bytes.", code="body_too_large", status_code=413)
-    body = request._request.read(max_bytes + 1)
+    body = _body_stream(request, declared).read(max_bytes + 1)
     if len(body) > max_bytes:
         raise ApiError(f"The body is larger than {max_bytes} bytes.", code="body_too_large", status_code=413)
     if not body.strip():
@@ -45,6 +44,19 @@ def read_json_body(request, *, max_bytes):
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise ApiError(f"The body is not valid UTF-8 JSON: {exc}", code="invalid_json") from None
+
+
+def _body_stream(request, declared):
+    """Where the body is read from. Django reads CONTENT_LENGTH bytes, so a body sent with
+    `Transfer-Encoding: chunked` (no length; HTTP libraries that stream do this) looked empty. A
+    server that de-chunks and ends the input stream at the body's end says so with
+    `wsgi.input_terminated` (gunicorn does); then the body is read from that stream, still
+    capped by the caller."""
+    meta = request.META
+    chunked = "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if not declared and chunked and meta.get("wsgi.input_terminated"):
+        return meta["wsgi.input"]
+    return request._request
 
 
 def events_from_body(data, *, max_batch):
@@ -119,7 +131,7 @@ def triage_events(raw_events, allowed_shops):
 class ReviewEventsView(APIView):
     # Session too, so a logged-in person is recognised and gets 403 (API.md), not 401; the 401
     # challenge stays "Bearer" because the key authentication comes first.
-    authentication_classes = [BearerKeyAuthentication, SessionAuthentication]
+    authentication_classes = [BearerKeyAuthentication, SessionLeavingTheBody]
     permission_classes = [IsIntegration]
     parser_classes = []  # the body is read and parsed here, with API.md's limits and codes
 

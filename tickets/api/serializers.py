@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from ..choices import REMEDY_ANSWER_STATUSES, ContactChannel, ContactResult, Outcome, RemedyKind, RemedyStatus
@@ -256,8 +257,14 @@ class RemedyDecisionInSerializer(serializers.Serializer):
 
 
 class AssignInSerializer(serializers.Serializer):
-    agent = serializers.IntegerField(min_value=1)
+    agent = serializers.IntegerField(min_value=1, help_text="The user id of an agent of the ticket's shop.")
     force = serializers.BooleanField(required=False, default=False, help_text="Assign even over the agent's capacity.")
+
+    def validate_agent(self, value):
+        # No such person is a bad value (400), not a refusal by the rules (409 not_allowed_for_shop).
+        if not get_user_model().objects.filter(pk=value, is_active=True).exists():
+            raise serializers.ValidationError("No active user has this id.")
+        return value
 
 
 class DutyInSerializer(serializers.Serializer):

@@ -19,7 +19,10 @@ trap 'cleanup 130' INT
 trap 'cleanup 143' TERM
 trap 'cleanup $?' EXIT
 
-"$BIN/celery" -A reviewdesk worker --loglevel=INFO --concurrency=2 > var/worker.log 2>&1 & pids+=($!)
+# One process, no pool: SQLite takes one writer at a time anyway, and a prefork pool whose
+# children get the same SIGTERM as their parent (a stop sent to the process group) could leave
+# the parent hanging at exit.
+"$BIN/celery" -A reviewdesk worker --loglevel=INFO --pool=solo > var/worker.log 2>&1 & pids+=($!)
 "$BIN/celery" -A reviewdesk beat --loglevel=INFO > var/beat.log 2>&1 & pids+=($!)
 "$BIN/python" manage.py runserver "$HOST:$PORT" & pids+=($!)
 

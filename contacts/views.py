@@ -12,6 +12,8 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from tickets.models import Cause
+
 from .buyer_services import BuyerActionRefused, buyer_list_mark_set, buyer_note_add, buyer_reveal
 from .choices import RevealField, RiskLevel
 from .forms import BuyerNoteForm, ListMarkForm, RevealForm
@@ -28,6 +30,10 @@ def _visible_buyer(request, buyer_id):
 
 def _render_page(request, buyer, *, status=200, revealed=None, **forms):
     profile = buyer_profile(request.user, buyer)
+    causes = {t.cause for t in profile.tickets if t.cause}
+    labels = {c.code: c.label for c in Cause.objects.filter(code__in=causes)} if causes else {}
+    for ticket in profile.tickets:
+        ticket.cause_label = labels.get(ticket.cause, ticket.cause)  # the cause's name, not its code
     context = {
         "profile": profile,
         "buyer": buyer,

@@ -75,7 +75,7 @@ def test_the_leaderboard_backlog_and_top_skus_match_the_breakdowns(data, supervi
     assert 'data-resolution-rate="1.0"' in row and 'data-sla-rate="0.3333"' in row
     assert 'data-remedy-cost="42.75"' in row
     ages = dict(re.findall(r'data-testid="backlog-age" data-bucket="([^"]+)" data-value="(\d+)"', html))
-    assert ages == {"&lt;4h": "1", "4-24h": "1", "1-3d": "1", "&gt;3d": "1"}
+    assert ages == {"under 4 hours": "1", "4 to 24 hours": "1", "1 to 3 days": "1", "over 3 days": "1"}
     states = dict(re.findall(r'data-testid="backlog-sla" data-state="(\w+)" data-value="(\d+)"', html))
     assert states == {"ok": "1", "warning": "1", "breached": "2"}
     skus = re.findall(r'data-testid="sku-row" data-key="([^"]+)" data-value="(\d+)"', html)

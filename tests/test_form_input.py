@@ -987,6 +987,9 @@ DASHBOARD_FILTERS = [
 ]
 
 
+DASHBOARD_LABELS = {"from": "From", "to": "To", "platform": "Platform"}  # as the form names them
+
+
 @pytest.mark.parametrize(("query", "field"), DASHBOARD_FILTERS)
 @pytest.mark.parametrize("path", ["/dashboard/", "/dashboard/export/agent.csv", "/dashboard/export/day.csv"])
 def test_bad_dashboard_filters_are_a_400_naming_the_parameter(world, path, query, field):
@@ -995,7 +998,9 @@ def test_bad_dashboard_filters_are_a_400_naming_the_parameter(world, path, query
     assert response.status_code == 400, response.status_code
     html = response.content.decode()
     assert 'data-testid="dashboard-filters"' in html
-    assert re.search(rf'data-testid="dashboard-errors"><li>{field}: ', html), html[-3000:]
+    assert re.search(rf'data-testid="dashboard-errors"><li data-field="{field}">{DASHBOARD_LABELS[field]}: ', html), (
+        html[-3000:]
+    )
 
 
 @pytest.mark.parametrize(

@@ -42,6 +42,7 @@ from reviews.models import InboundEvent, Review, Shop
 
 from .choices import TicketStatus, TimelineKind
 from .models import Ticket, TicketEvent
+from .phrases import actor_name
 from .phrases import render as render_phrase
 from .selectors import supervised_shop_ids
 
@@ -261,6 +262,7 @@ def _say_in_readers_language(entries):
     )
     for entry in ticket_entries:
         entry["detail"] = render_phrase(phrases.get(entry["ref"]), entry["detail"])
+        entry["actor"] = actor_name(entry["actor"])
 
 
 def _entry(row, shop_names, kind_labels, field_labels, status_labels):

@@ -18,7 +18,7 @@ from reviews.choices import Platform
 
 from . import exports, feedback, selectors, stats
 from .choices import SlaState
-from .filters import TicketFilter
+from .filters import TicketFilter, filterset_errors, labelled_errors
 
 CHART_WIDTH, CHART_HEIGHT, CHART_PAD = 640, 180, 28
 
@@ -40,7 +40,8 @@ def _query(request, shop_ids):
     try:
         return stats.parse_stats_params(request.GET, shop_ids, require_dates=False), {}
     except stats.StatsFilterInvalid as exc:
-        return None, exc.fields
+        labels = {"from": _("From"), "to": _("To"), "shop": _("Shop"), "platform": _("Platform")}
+        return None, labelled_errors(exc.fields, labels)
 
 
 # Charts ------------------------------------------------------------------------------------
@@ -90,6 +91,16 @@ def _bars(items):
 # Pages -------------------------------------------------------------------------------------
 
 
+def _age_label(bucket):
+    """stats.AGE_BUCKETS are the API's keys (API.md); the dashboard says them in words."""
+    return {
+        "<4h": _("under 4 hours"),
+        "4-24h": _("4 to 24 hours"),
+        "1-3d": _("1 to 3 days"),
+        ">3d": _("over 3 days"),
+    }.get(bucket, bucket)
+
+
 @login_required
 def dashboard(request):
     """KPI tiles, daily trends, the agent leaderboard, cause × outcome, top SKUs, the backlog and
@@ -121,7 +132,7 @@ def dashboard(request):
             "outcomes": outcomes,
             "top_skus": stats.top_skus(query),
             "shops": stats.shop_review_figures(query),
-            "backlog_age": _bars([(bucket, backlog["by_age"][bucket]) for bucket in stats.AGE_BUCKETS]),
+            "backlog_age": _bars([(_age_label(bucket), backlog["by_age"][bucket]) for bucket in stats.AGE_BUCKETS]),
             "backlog_sla": [(SlaState(s).label, s, n) for s, n in backlog["by_sla"].items()],
             "volume_chart": _line_chart(
                 day_list,
@@ -172,7 +183,10 @@ def tickets_export(request):
     filterset = TicketFilter(request.GET or None, queryset=selectors.all_tickets(request.user), request=request)
     if filterset.is_bound and not filterset.is_valid():
         return render(
-            request, "dashboard/dashboard.html", {"errors": filterset.errors, "params": request.GET}, status=400
+            request,
+            "dashboard/dashboard.html",
+            {"errors": filterset_errors(filterset), "params": request.GET},
+            status=400,
         )
     return exports.tickets_csv(filterset.qs)
 

@@ -7,6 +7,8 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -89,7 +91,21 @@ class AssigneeFilter(django_filters.CharFilter):
 def _assignee_valid(value):
     # isascii: str.isdigit() is also true for "²", which int() refuses.
     if value not in ("me", "none") and not (value.isascii() and value.isdigit()):
-        raise forms.ValidationError("Use a user id, 'me' or 'none'.")
+        raise forms.ValidationError(_("Use a user id, “me” or “none”."))
+
+
+def labelled_errors(errors, labels):
+    """[(parameter, its label in the reader's language, problem)] of {parameter: [problems]}:
+    pages name a bad filter as their form names it, not by its query parameter."""
+    return [(name, labels.get(name, name), problem) for name, problems in errors.items() for problem in problems]
+
+
+def filterset_errors(filterset):
+    """labelled_errors of a bound filterset (none when it is unbound)."""
+    if not filterset.is_bound:
+        return []
+    labels = {name: field.label for name, field in filterset.form.fields.items()}
+    return labelled_errors(filterset.errors, labels)
 
 
 class _BlankTolerantMultipleChoiceField(django_filters.fields.MultipleChoiceField):
@@ -106,22 +122,25 @@ class _StatusFilter(django_filters.MultipleChoiceFilter):
 
 class TicketFilter(django_filters.FilterSet):
     # distinct=False: a status is a column of the ticket itself, so no join can repeat a row.
-    status = _StatusFilter(choices=TicketStatus.choices, distinct=False)
-    assignee = AssigneeFilter(validators=[_assignee_valid])
-    shop = django_filters.CharFilter(field_name="shop__external_id")
-    platform = django_filters.ChoiceFilter(choices=Platform.choices)
-    tier = django_filters.ChoiceFilter(choices=Tier.choices)
-    cause = django_filters.CharFilter()
-    sla = django_filters.ChoiceFilter(field_name="sla_state", choices=SlaState.choices)
-    outcome = django_filters.ChoiceFilter(choices=Outcome.choices)
+    # Labels set here: django-filter derives a missing one from the model once, and a derivation
+    # before the model was bound left "None" beside a bad value on the list pages.
+    status = _StatusFilter(choices=TicketStatus.choices, distinct=False, label=gettext_lazy("Status"))
+    assignee = AssigneeFilter(validators=[_assignee_valid], label=gettext_lazy("Assignee"))
+    shop = django_filters.CharFilter(field_name="shop__external_id", label=gettext_lazy("Shop"))
+    platform = django_filters.ChoiceFilter(choices=Platform.choices, label=gettext_lazy("Platform"))
+    tier = django_filters.ChoiceFilter(choices=Tier.choices, label=gettext_lazy("Tier"))
+    cause = django_filters.CharFilter(label=gettext_lazy("Cause"))
+    sla = django_filters.ChoiceFilter(field_name="sla_state", choices=SlaState.choices, label=gettext_lazy("SLA"))
+    outcome = django_filters.ChoiceFilter(choices=Outcome.choices, label=gettext_lazy("Outcome"))
     verified = django_filters.TypedChoiceFilter(
+        label=gettext_lazy("Verified"),
         field_name="outcome_verified",
         choices=[("true", "true"), ("false", "false")],
         coerce=lambda v: v == "true",
     )
-    created_after = DateOrDateTimeFilter(bound="after")
-    created_before = DateOrDateTimeFilter(bound="before")
-    q = django_filters.CharFilter(method="search", max_length=200)
+    created_after = DateOrDateTimeFilter(bound="after", label=gettext_lazy("Created after"))
+    created_before = DateOrDateTimeFilter(bound="before", label=gettext_lazy("Created before"))
+    q = django_filters.CharFilter(method="search", max_length=200, label=gettext_lazy("Search"))
 
     class Meta:
         model = Ticket

@@ -28,6 +28,7 @@ from .choices import (
     TicketStatus,
     TimelineKind,
 )
+from .phrases import actor_name
 from .phrases import render as render_phrase
 
 SENIOR_SKILL = "senior"
@@ -386,6 +387,11 @@ class TicketEvent(models.Model):
     def display_message(self):
         """The message in the reader's language."""
         return render_phrase(self.phrase, self.message)
+
+    @property
+    def actor_name(self):
+        """Who did it, when not a person (the SLA clock, an API key), in the reader's language."""
+        return actor_name(self.actor_label)
 
 
 class Notification(models.Model):

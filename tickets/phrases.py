@@ -146,3 +146,32 @@ def outcome_claimed(outcome):
 def assigned(agent, why):
     """`agent`: the agent's name; `why`: the rule, a gettext_noop sentence."""
     return Phrase(gettext_noop("Assigned to %(agent)s: %(why)s."), agent=agent, why=text(why))
+
+
+# Who did it, when it was not a person -------------------------------------------------------------
+
+SYSTEM_ACTORS = {
+    "": gettext_noop("system"),
+    "system": gettext_noop("system"),
+    "assignment": gettext_noop("automatic assignment"),
+    "SLA": gettext_noop("SLA clock"),
+    "Demo data": gettext_noop("demo data"),
+}
+# Labels written as "<prefix><name>" (reviews.api.views, reviews.connectors, import_reviews).
+NAMED_ACTORS = {
+    "API key: ": gettext_noop("API key: %(name)s"),
+    "Connector: ": gettext_noop("Connector: %(name)s"),
+    "File import: ": gettext_noop("File import: %(name)s"),
+}
+
+
+def actor_name(label):
+    """A timeline row's actor label (stored in English, the same for every reader) in the active
+    language; a person's name or an unknown label as it is."""
+    label = label or ""
+    if label in SYSTEM_ACTORS:
+        return gettext(SYSTEM_ACTORS[label])
+    for prefix, msgid in NAMED_ACTORS.items():
+        if label.startswith(prefix):
+            return gettext(msgid) % {"name": label[len(prefix) :]}
+    return label

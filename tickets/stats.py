@@ -734,7 +734,9 @@ def shop_review_figures(query, windows=(30, 180)):
         end = dt.datetime.fromtimestamp(bucket * SHOP_REVIEW_CACHE_SECONDS, tz=dt.UTC)
         cached = _shop_review_figures(query, windows, end)
         cache.set(key, cached, SHOP_REVIEW_CACHE_SECONDS)
-    return cached
+    # Cached with the platform's code: readers of either language share the figures.
+    labels = dict(Platform.choices)
+    return [{**row, "platform": str(labels.get(row["platform"], row["platform"]))} for row in cached]
 
 
 def _shop_review_figures(query, windows, end):
@@ -757,7 +759,7 @@ def _shop_review_figures(query, windows, end):
     result = []
     for shop_id, shop in sorted(shops.items(), key=lambda item: item[1].name):
         row = by_shop.get(shop_id, {})
-        figures = {"shop": shop.external_id, "name": shop.name, "platform": shop.get_platform_display()}
+        figures = {"shop": shop.external_id, "name": shop.name, "platform": shop.platform}
         for days in windows:
             figures[f"reviews_{days}"] = row.get(f"reviews_{days}") or 0
             figures[f"positive_rate_{days}"] = rate(row.get(f"positive_{days}") or 0, figures[f"reviews_{days}"])

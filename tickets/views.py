@@ -59,7 +59,7 @@ from .choices import (
     TicketStatus,
     TimelineKind,
 )
-from .filters import TicketFilter
+from .filters import TicketFilter, filterset_errors
 from .forms import (
     AssignForm,
     BlankForm,
@@ -79,6 +79,7 @@ from .guides import call_script_for, revision_guide_for
 from .lifecycle import TransitionNotAllowed
 from .models import FollowUpVisit, Notification, Remedy
 from .permissions import can_supervise, can_work, profile_of
+from .phrases import actor_name
 from .services import TicketActionRefused, contact_attempt_log
 from .sla import live_state
 
@@ -294,7 +295,7 @@ def _list_page(request, queryset, *, mode, title, statuses, extra=None, large=Fa
         "title": title,
         "rows": rows,
         "page": page,
-        "filter_errors": filterset.errors if filterset.is_bound else {},
+        "filter_errors": filterset_errors(filterset),
         "params": request.GET,
         **(extra or {}),
     }
@@ -429,7 +430,7 @@ def _timeline(ticket, cause_labels, print_date):
                 "event": event,
                 "when": print_date(event.created_at),
                 "kind_label": kinds.get(event.kind, event.kind),
-                "actor": event.actor_username if event.actor_id else (event.actor_label or _("system")),
+                "actor": event.actor_username if event.actor_id else actor_name(event.actor_label),
                 "status_change": status_change,
                 "details": details,
             }

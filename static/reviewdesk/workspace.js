@@ -3,13 +3,17 @@
 (function () {
   "use strict";
 
+  // Unit letters in the page's language (base.html: "d,h,m,s", in Chinese "天,小时,分,秒").
+  var UNITS = ((document.body && document.body.getAttribute("data-time-units")) || "d,h,m,s").split(",");
+  if (UNITS.length !== 4) UNITS = ["d", "h", "m", "s"];
+
   function fmt(ms) {
     var sign = ms < 0 ? "-" : "";
     var s = Math.floor(Math.abs(ms) / 1000);
     var d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
-    if (d > 0) return sign + d + "d " + h + "h";
-    if (h > 0) return sign + h + "h " + String(m).padStart(2, "0") + "m";
-    return sign + m + "m " + String(s % 60).padStart(2, "0") + "s";
+    if (d > 0) return sign + d + UNITS[0] + " " + h + UNITS[1];
+    if (h > 0) return sign + h + UNITS[1] + " " + String(m).padStart(2, "0") + UNITS[2];
+    return sign + m + UNITS[2] + " " + String(s % 60).padStart(2, "0") + UNITS[3];
   }
 
   // The server sets the state (ok / warning / breached, from sla.live_state); the browser only

@@ -181,7 +181,7 @@ class TimelineEventSerializer(serializers.ModelSerializer):
     def get_actor(self, event) -> str:
         if event.actor is not None:
             return event.actor.get_full_name() or event.actor.get_username()
-        return event.actor_label or "system"
+        return event.actor_label or "system"  # stable labels for integrations ("assignment", "SLA")
 
 
 class TicketDetailSerializer(TicketSerializer):

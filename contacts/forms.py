@@ -16,6 +16,11 @@ class RevealForm(forms.Form):
     field = forms.ChoiceField(label=_("Field"), choices=RevealField.choices)
     reason = forms.CharField(label=_("Reason (audited)"), max_length=REASON_MAX, strip=True, widget=forms.TextInput())
 
+    def __init__(self, *args, nick_allowed=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not nick_allowed:
+            self.fields["field"].choices = [(RevealField.PHONE.value, RevealField.PHONE.label)]
+
 
 class BuyerNoteForm(forms.Form):
     tags = forms.MultipleChoiceField(

@@ -34,12 +34,15 @@ def _render_page(request, buyer, *, status=200, revealed=None, **forms):
     labels = {c.code: c.label for c in Cause.objects.filter(code__in=causes)} if causes else {}
     for ticket in profile.tickets:
         ticket.cause_label = labels.get(ticket.cause, ticket.cause)  # the cause's name, not its code
+    # The nick is revealed to supervisors of a shop the buyer reviewed (buyer_services.buyer_reveal):
+    # an agent is not offered what would be refused.
+    supervises = supervises_buyer(request.user, buyer.pk)
     context = {
         "profile": profile,
         "buyer": buyer,
         "is_high_risk": buyer.risk_level == RiskLevel.HIGH,
-        "can_list_mark": supervises_buyer(request.user, buyer.pk),
-        "reveal_form": forms.get("reveal_form") or RevealForm(),
+        "can_list_mark": supervises,
+        "reveal_form": forms.get("reveal_form") or RevealForm(nick_allowed=supervises),
         "note_form": forms.get("note_form") or BuyerNoteForm(),
         "list_mark_form": forms.get("list_mark_form")
         or ListMarkForm(initial={"mark": buyer.list_mark, "reason": buyer.list_mark_reason}),

@@ -1032,12 +1032,22 @@ def test_an_unknown_breakdown_is_a_404(world):
     "factor",
     ["abc", "nan", "NaN", "inf", "-inf", "-5", "0", HUGE, "1e400", quote(NUL), "", "2&factor=nan", "x" * 100_000],
 )
-def test_a_bad_sku_alert_factor_falls_back_to_a_number_between_1_and_100(world, factor):
+def test_a_bad_sku_alert_factor_says_so_and_falls_back_to_the_default(world, factor):
     response = login(world.supervisor).get(f"/dashboard/feedback/?factor={factor}")
 
     assert response.status_code == 200, response.status_code
-    shown = re.search(r'name="factor"[^>]* value="([^"]*)"', response.content.decode()).group(1)
+    html = response.content.decode()
+    shown = re.search(r'name="factor"[^>]* value="([^"]*)"', html).group(1)
     assert 1 <= float(shown) <= 100, shown
+    assert ('data-testid="factor-errors"' in html) == (factor != ""), html[-2000:]
+
+
+@pytest.mark.parametrize("factor", ["1", "2.5", "100"])
+def test_a_good_sku_alert_factor_is_used_without_a_complaint(world, factor):
+    html = login(world.supervisor).get(f"/dashboard/feedback/?factor={factor}").content.decode()
+
+    assert float(re.search(r'name="factor"[^>]* value="([^"]*)"', html).group(1)) == float(factor)
+    assert 'data-testid="factor-errors"' not in html
 
 
 AUDIT_FILTERS = [

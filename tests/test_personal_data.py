@@ -248,3 +248,18 @@ def test_the_admin_keeps_nick_and_phone_masked(django_user_model, buyer, supervi
         response = client.get(path)
         assert response.status_code == 200, path
         assert_masked(response.content.decode(), shows_phone="buyer/" in path)
+
+
+def test_the_buyer_page_offers_each_person_only_the_reveals_they_may_make(agent, supervisor, buyer, ticket):
+    def offered(user):
+        html = page_as(user).get(f"/buyers/{buyer.pk}/").content.decode()
+        form = html[html.index('data-testid="reveal-form"') :]
+        form = form[: form.index("</form>")]
+        return [value for value, _label in RevealField.choices if f'<option value="{value}"' in form]
+
+    assert offered(agent) == ["phone"]  # the nick is for supervisors of the buyer's shops
+    assert offered(supervisor) == ["nick", "phone"]
+    # The service still decides: a forged nick reveal by the agent is refused and audited nowhere.
+    response = page_as(agent).post(f"/buyers/{buyer.pk}/reveal/", {"field": "nick", "reason": "核对身份"})
+    assert response.status_code == 403
+    assert not PersonalDataReveal.objects.exists()

@@ -196,12 +196,17 @@ def sku_feedback(request):
     """SKUs whose neutral/negative rate of the last 7 days runs above their 30-day baseline, with
     their dominant causes: what to send back to operations."""
     shop_ids = _supervised(request)
-    try:
-        factor = float(request.GET.get("factor") or feedback.alert_factor())
-    except ValueError:
-        factor = feedback.alert_factor()
-    if math.isnan(factor):  # float() reads "nan", which no comparison (nor the clamp) rejects
-        factor = feedback.alert_factor()
-    factor = min(max(factor, 1.0), 100.0)
+    factor, factor_error = feedback.alert_factor(), ""
+    raw = (request.GET.get("factor") or "").strip()
+    if raw:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        # `not 1 <= value <= 100` also refuses nan, which every comparison answers False.
+        if not 1.0 <= value <= 100.0:
+            factor_error = _("Enter a number from 1 to 100. The list below uses the default factor.")
+        else:
+            factor = value
     rows = feedback.sku_alerts(shop_ids, factor=factor)
-    return render(request, "dashboard/feedback.html", {"rows": rows, "factor": factor})
+    return render(request, "dashboard/feedback.html", {"rows": rows, "factor": factor, "factor_error": factor_error})

@@ -97,9 +97,85 @@ class _ChangeList(ChangeList):
 
 class ModelAdmin(admin.ModelAdmin):
     """The apps' ModelAdmin: bad input (in a JSON box, a list's date drill-down, the selection an
-    action runs on) is refused with a message, never a 500."""
+    action runs on) is refused with a message, never a 500.
+
+    Shop scoping, as on every page and endpoint: for anyone but a superuser a list and its change
+    pages hold only the rows of the shops the person works (`shop_scope`: the lookup from the
+    model to its shop, e.g. "shop", "ticket__shop", "shops"), and a shop picked in a form is one
+    they supervise. A row that also belongs to shops outside their scope keeps those shops when
+    they save it. Models without `shop_scope` are the superuser's configuration, and no group
+    gets permissions on them."""
 
     formfield_overrides = STRICT_JSON
+    shop_scope = None
+
+    def _scoped(self, request):
+        return self.shop_scope is not None and not request.user.is_superuser
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if not self._scoped(request):
+            return queryset
+        from reviews.selectors import shop_ids_visible_to
+
+        visible = shop_ids_visible_to(request.user)
+        if self.shop_scope == "pk":
+            return queryset.filter(pk__in=visible)
+        # An id subquery rather than .distinct(): a many-to-many or reverse lookup repeats rows.
+        matching = self.model._default_manager.filter(**{f"{self.shop_scope}__in": visible}).values("pk")
+        return queryset.filter(pk__in=matching)
+
+    def _pickable_shops(self, request):
+        from reviews.models import Shop
+        from tickets.selectors import supervised_shop_ids
+
+        return Shop.objects.filter(pk__in=supervised_shop_ids(request.user))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if self._scoped(request) and db_field.related_model._meta.label == "reviews.Shop":
+            kwargs["queryset"] = self._pickable_shops(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if self._scoped(request) and db_field.related_model._meta.label == "reviews.Shop":
+            kwargs["queryset"] = self._pickable_shops(request)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if not self._scoped(request):
+            return form
+        names = [f.name for f in self.model._meta.many_to_many if f.related_model._meta.label == "reviews.Shop"]
+        if not names:
+            return form
+        pickable = set(self._pickable_shops(request).values_list("pk", flat=True))
+
+        class ShopScopedForm(form):
+            # The row's shops outside the person's scope are not shown as chosen (they are not
+            # choices either); save_related keeps them.
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                for name in names:
+                    if name in self.initial:
+                        self.initial[name] = [s for s in self.initial[name] if getattr(s, "pk", s) in pickable]
+
+        return ShopScopedForm
+
+    def save_related(self, request, form, formsets, change):
+        # The form offered only the person's own shops: the row's other shops are kept, not dropped.
+        kept = {}
+        if change and self._scoped(request):
+            pickable = set(self._pickable_shops(request).values_list("pk", flat=True))
+            for field in self.model._meta.many_to_many:
+                if field.related_model._meta.label == "reviews.Shop" and field.name in form.cleaned_data:
+                    kept[field.name] = [
+                        pk
+                        for pk in getattr(form.instance, field.name).values_list("pk", flat=True)
+                        if pk not in pickable
+                    ]
+        super().save_related(request, form, formsets, change)
+        for name, pks in kept.items():
+            getattr(form.instance, name).add(*pks)
 
     def get_changelist(self, request, **kwargs):
         return _ChangeList

@@ -21,15 +21,20 @@ from .models import ApiKey, Connector, InboundEvent, PersonalToken, Review, Shop
 
 @admin.register(Shop)
 class ShopAdmin(ModelAdmin):
+    shop_scope = "pk"
     list_display = ["name", "external_id", "platform", "ticket_tiers", "dsr_ticket_threshold", "is_active"]
     list_filter = ["platform", "is_active"]
     search_fields = ["name", "external_id"]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser  # a new shop is nobody's until a superuser staffs it
 
 
 class _SecretAdmin(ModelAdmin):
     """Shows a new secret once, right after it is created; only its hash is kept."""
 
-    readonly_fields = ["key_prefix", "created_at", "last_used_at"]
+    # revoked_at is read-only: a revoked key stays revoked (the action revokes).
+    readonly_fields = ["key_prefix", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
 
     def save_model(self, request, obj, form, change):
@@ -40,7 +45,13 @@ class _SecretAdmin(ModelAdmin):
 
     @admin.action(description=_("Revoke the selected keys"))
     def revoke(self, request, queryset):
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        # Saved one by one, not with update(): saving clears the key from the authentication
+        # cache at once (reviews.authentication), where update() left it working for seconds.
+        now, count = timezone.now(), 0
+        for key in queryset.filter(revoked_at__isnull=True):
+            key.revoked_at = now
+            key.save(update_fields=["revoked_at"])
+            count += 1
         self.message_user(request, _("%(count)d keys revoked.") % {"count": count})
 
     def has_delete_permission(self, request, obj=None):
@@ -50,6 +61,18 @@ class _SecretAdmin(ModelAdmin):
 @admin.register(ApiKey)
 class ApiKeyAdmin(_SecretAdmin):
     list_display = ["name", "key_prefix", "created_at", "last_used_at", "revoked_at"]
+    shop_scope = "shops"
+
+    def get_queryset(self, request):
+        # A key that can also push for a shop outside the person's scope is not theirs to rename
+        # or revoke: only keys all of whose shops they work are listed.
+        queryset = super().get_queryset(request)
+        if not self._scoped(request):
+            return queryset
+        from reviews.selectors import shop_ids_visible_to
+
+        return queryset.exclude(shops__in=Shop.objects.exclude(pk__in=shop_ids_visible_to(request.user)))
+
     list_filter = ["shops"]
     filter_horizontal = ["shops"]
     fields = ["name", "shops", "key_prefix", "created_at", "last_used_at", "revoked_at"]
@@ -68,6 +91,7 @@ class PersonalTokenAdmin(_SecretAdmin):
 
 @admin.register(Review)
 class ReviewAdmin(ModelAdmin):
+    shop_scope = "shop"
     list_display = ["review_id", "shop", "tier", "stars", "state", "rated_at", "order_id"]
     list_filter = ["tier", "state", "platform", "shop"]
     search_fields = ["review_id", "order_id", "content"]
@@ -81,6 +105,7 @@ class ReviewAdmin(ModelAdmin):
 
 @admin.register(InboundEvent)
 class InboundEventAdmin(ReadOnlyAdmin):
+    shop_scope = "shop"
     list_display = ["received_at", "event_type", "platform_review_id", "shop", "status", "source", "ticket_id"]
     list_filter = ["status", "event_type", "source", "shop"]
     search_fields = ["platform_review_id", "event_id"]
@@ -152,6 +177,7 @@ class ConnectorForm(forms.ModelForm):
 
 @admin.register(Connector)
 class ConnectorAdmin(ModelAdmin):
+    shop_scope = "shop"
     form = ConnectorForm
     list_display = [
         "name",

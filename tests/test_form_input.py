@@ -357,13 +357,12 @@ ADMIN_BAD_INPUT = [
     ("apikey-add", "shops", ["999999"], "shops"),
     ("apikey-add", "shops", ["abc"], "shops"),
     ("apikey-add", "shops", [HUGE], "shops"),
-    ("apikey-change", "revoked_at_0", "2026-13-45", "revoked_at"),
-    ("apikey-change", "revoked_at_0", "99999-01-01", "revoked_at"),
-    ("apikey-change", "revoked_at_1", "25:61", "revoked_at"),
+    # revoked_at is read-only: a revoked key stays revoked (tests/test_admin_scoping.py).
+    ("apikey-change", "name", NUL, "name"),
     ("personaltoken-add", "user", None, "user"),
     ("personaltoken-add", "user", HUGE, "user"),
     ("personaltoken-add", "name", MB, "name"),
-    ("personaltoken-change", "revoked_at_0", "0000-01-01", "revoked_at"),
+    ("personaltoken-change", "name", NUL, "name"),
     # Connectors (credentials are stored encrypted)
     ("connector-add", "name", over(100), "name"),
     ("connector-add", "shop", "abc", "shop"),

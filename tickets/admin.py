@@ -30,6 +30,18 @@ from .services import TicketActionRefused
 class AgentProfileAdmin(ModelAdmin):
     list_display = ["user", "role", "capacity", "on_duty", "last_assigned_at"]
     actions = ["go_on_duty", "go_off_duty"]
+    shop_scope = "shops"
+
+    def get_readonly_fields(self, request, obj=None):
+        # Who is a supervisor is the superuser's decision, not something a supervisor grants.
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if request.user.is_superuser else [*fields, "role"]
+
+    def has_change_permission(self, request, obj=None):
+        # A supervisor manages their team, not their own shops, cap or role.
+        if obj is not None and obj.user_id == request.user.pk and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
 
     # Duty changes go through the service so waiting tickets are pulled from the pool at once.
     def save_model(self, request, obj, form, change):
@@ -73,6 +85,7 @@ class TimelineInline(admin.TabularInline):
 
 @admin.register(TicketEvent)
 class TicketEventAdmin(ReadOnlyAdmin):
+    shop_scope = "ticket__shop"
     list_display = ["created_at", "ticket", "kind", "actor_label", "from_status", "to_status"]
     list_filter = ["kind"]
     list_select_related = ["ticket"]
@@ -84,6 +97,7 @@ class TicketEventAdmin(ReadOnlyAdmin):
 
 @admin.register(Ticket)
 class TicketAdmin(ModelAdmin):
+    shop_scope = "shop"
     list_display = [
         "id",
         "shop",
@@ -124,6 +138,7 @@ class BusinessCalendarAdmin(ModelAdmin):
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(ModelAdmin):
+    shop_scope = "shop"
     list_display = [
         "shop",
         "tier",
@@ -153,6 +168,8 @@ class NotificationAdmin(ModelAdmin):
 class ContactAttemptAdmin(ReadOnlyAdmin):
     """Logged in the workspace or the API (they stop SLA clocks); never edited here."""
 
+    shop_scope = "ticket__shop"
+
     list_display = ["id", "ticket", "channel", "result", "agent", "created_at"]
     list_select_related = ["ticket", "agent"]
     raw_id_fields = ["ticket", "agent"]
@@ -161,6 +178,8 @@ class ContactAttemptAdmin(ReadOnlyAdmin):
 @admin.register(Remedy)
 class RemedyAdmin(ModelAdmin):
     """Remedies are recorded in the workspace; here supervisors approve or reject pending ones."""
+
+    shop_scope = "ticket__shop"
 
     list_display = ["id", "ticket", "kind", "amount", "status", "requested_status", "offered_by", "decided_by"]
     list_filter = ["status", "kind"]
@@ -240,6 +259,7 @@ class CompliancePhraseAdmin(ModelAdmin):
 
 @admin.register(FollowUpVisit)
 class FollowUpVisitAdmin(ModelAdmin):
+    shop_scope = "ticket__shop"
     list_display = ["ticket", "agent", "due_on", "done_at", "reminded_at"]
     list_filter = ["due_on", "done_at"]
     list_select_related = ["ticket", "agent"]

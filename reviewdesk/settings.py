@@ -295,6 +295,10 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 
+# Messages live in the session, not in a cookie: the admin shows a new API key once as a message,
+# and a cookie would carry it in a Set-Cookie header.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
-from contacts.masking import mask_phone
+from contacts.masking import mask_nick, mask_phone
 
 from .choices import EventType, Platform, Tier
 
@@ -321,7 +321,9 @@ def _strip_unknown(payload):
                     k: value["dsr"][k] for k in ("description", "service", "logistics") if k in value["dsr"]
                 }
         out[key] = value
+    # The event log is an audit copy, not a second store of personal data.
     if isinstance(out.get("buyer"), dict) and isinstance(out["buyer"].get("phone"), str):
-        # The event log is an audit copy, not a second store of personal data.
         out["buyer"]["phone"] = mask_phone(out["buyer"]["phone"])
+    if isinstance(out.get("buyer"), dict) and isinstance(out["buyer"].get("nick"), str):
+        out["buyer"]["nick"] = mask_nick(out["buyer"]["nick"])
     return out

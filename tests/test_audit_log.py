@@ -17,7 +17,7 @@ from tickets.choices import Role
 from tickets.models import ContactAttempt, Remedy, Ticket, TicketEvent
 
 from .conftest import event
-from .factories import make_agent
+from .factories import ShopFactory, make_agent, make_api_key
 
 URL = "/audit/"
 
@@ -224,3 +224,23 @@ def test_tickets_and_remedies_cannot_be_deleted_in_the_admin(rf, django_user_mod
     assert not admin.site._registry[Remedy].has_delete_permission(request)
     # API keys stay manageable: a supervisor revokes them there.
     assert admin.site._registry[ApiKey].has_change_permission(request)
+
+
+def test_a_buyer_who_also_reviews_another_desks_shop_does_not_bring_its_reveals(push, supervisor):
+    """Buyers are shared across shops by open id; a supervisor of another shop revealing the same
+    buyer is not this desk's business, and their reason stays theirs."""
+    shop_c = ShopFactory(external_id="tb-c", platform="taobao", name="丙店")
+    supervisor_c = make_agent(shop_c, role=Role.SUPERVISOR, username="supervisor_c")
+    key_c = make_api_key(shop_c, name="shop C")[1]
+    (ticket_a,) = push_negatives(push, 1)
+    shared = {"id": "tb-a-buyer-1", "nick": "tony"}
+    assert push(event(event_id="c-1", review_id="c-r-1", shop="tb-c", buyer=shared), key=key_c).status_code == 200
+    buyer_id = Ticket.objects.get(pk=ticket_a).review.buyer_id
+    buyer_reveal(buyer_id, supervisor_c, field="nick", reason="SHOP-C-INTERNAL")
+    buyer_reveal(buyer_id, supervisor, field="phone", reason="call about the broken zip")
+
+    ours = page_as(supervisor).get(URL + "?kind=personal_data_reveal").content.decode()
+    theirs = page_as(supervisor_c).get(URL + "?kind=personal_data_reveal").content.decode()
+
+    assert "call about the broken zip" in ours and "SHOP-C-INTERNAL" not in ours
+    assert "SHOP-C-INTERNAL" in theirs and "call about the broken zip" not in theirs

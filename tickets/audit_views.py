@@ -27,6 +27,7 @@ from django.db.models import (
     IntegerField,
     Max,
     OuterRef,
+    Q,
     Subquery,
     Value,
 )
@@ -41,7 +42,7 @@ from contacts.models import PersonalDataReveal, RevealField
 from reviews.models import InboundEvent, Review, Shop
 
 from .choices import TicketStatus, TimelineKind
-from .models import Ticket, TicketEvent
+from .models import AgentProfile, Ticket, TicketEvent
 from .phrases import actor_name
 from .phrases import render as render_phrase
 from .selectors import supervised_shop_ids
@@ -138,7 +139,17 @@ def _reveals(shop_ids, f, start, end):
     reviewed_in = Review.objects.filter(
         buyer_id=OuterRef("buyer_id"), shop_id__in=[f["shop"]] if f["shop"] else shop_ids
     )
-    qs = PersonalDataReveal.objects.filter(Exists(reviewed_in), created_at__gte=start, created_at__lt=end)
+    # A buyer can review several desks' shops: a reveal is this desk's business when it was made
+    # on one of its tickets, by someone who works one of its shops, or by a superuser, not when
+    # another shop's supervisor looked (their reason is theirs).
+    by_colleague = AgentProfile.objects.filter(user_id=OuterRef("user_id"), shops__in=shop_ids)
+    on_our_ticket = Ticket.objects.filter(pk=OuterRef("ticket_id"), shop_id__in=shop_ids)
+    qs = PersonalDataReveal.objects.filter(
+        Exists(reviewed_in),
+        Exists(by_colleague) | Exists(on_our_ticket) | Q(user__is_superuser=True),
+        created_at__gte=start,
+        created_at__lt=end,
+    )
     if f["actor"]:
         qs = qs.filter(user_label__icontains=f["actor"])
     if f["ticket"]:

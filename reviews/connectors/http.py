@@ -33,8 +33,10 @@ def new_session():
     return session
 
 
-def http_request(session, method, url, *, timeout, max_bytes, **kwargs):
-    """Send one request and return the body of a 2xx answer; anything else raises a ConnectorError."""
+def http_request(session, method, url, *, timeout, max_bytes, quote_body=True, **kwargs):
+    """Send one request and return the body of a 2xx answer; anything else raises a ConnectorError.
+    `quote_body=False`: an error answer's body is not quoted in the message (a URL someone typed
+    may point inside the network, and the message is shown to them)."""
     # The whole answer must also arrive within connect + read timeout (checked between chunks), so
     # a server dripping bytes cannot hold a worker for long. Redirects are not followed, so
     # credentials only ever go to the configured host.
@@ -55,7 +57,7 @@ def http_request(session, method, url, *, timeout, max_bytes, **kwargs):
         raise TransportError(f"The request to {host} failed: {_reason(exc)}")
     with response:
         body = _read_capped(response, host, max_bytes, deadline, read_timeout)
-        _check_status(response, body, host)
+        _check_status(response, body, host, quote_body=quote_body)
     return body
 
 
@@ -97,7 +99,7 @@ def _read_capped(response, host, max_bytes, deadline, read_timeout):
     return b"".join(chunks)
 
 
-def _check_status(response, body, host):
+def _check_status(response, body, host, *, quote_body=True):
     code = response.status_code
     if 200 <= code < 300:
         return
@@ -114,7 +116,8 @@ def _check_status(response, body, host):
         wait = f"it asks to wait {retry_after:g} s" if retry_after is not None else "no Retry-After given"
         raise RateLimited(f"{host} is rate limiting (HTTP 429); {wait}.", status_code=code, retry_after=retry_after)
     kind = "failed" if code >= 500 else "rejected the request"
-    raise HttpStatusError(f"{host} {kind} with HTTP {code}{_snippet(body)}", status_code=code, retry_after=retry_after)
+    detail = _snippet(body) if quote_body or not body.strip() else f" ({len(body)} bytes)."
+    raise HttpStatusError(f"{host} {kind} with HTTP {code}{detail}", status_code=code, retry_after=retry_after)
 
 
 def _snippet(body):

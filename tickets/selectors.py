@@ -42,14 +42,14 @@ def _due_first(queryset):
     ).order_by("is_closed", F("due_at").asc(nulls_last=True), "id")
 
 
-def queue_tickets(user):
+def queue_tickets(user, shop_ids=None):
     """The caller's own open tickets, most urgent first."""
-    return _due_first(ticket_list(user).filter(assignee_id=user.pk, status__in=sorted(OPEN_STATUSES)))
+    return _due_first(ticket_list(user, shop_ids).filter(assignee_id=user.pk, status__in=sorted(OPEN_STATUSES)))
 
 
-def pool_tickets(user):
+def pool_tickets(user, shop_ids=None):
     """Open tickets of the caller's shops that nobody holds, most urgent first."""
-    return _due_first(ticket_list(user).filter(assignee__isnull=True, status__in=sorted(OPEN_STATUSES)))
+    return _due_first(ticket_list(user, shop_ids).filter(assignee__isnull=True, status__in=sorted(OPEN_STATUSES)))
 
 
 def supervised_shop_ids(user):
@@ -110,11 +110,11 @@ def buyer_history(user, buyer, shop_ids=None):
     return {"reviews": reviews, "tickets": sum(r["n"] for r in rows), "outcomes": outcomes}
 
 
-def shop_choices(user):
+def shop_choices(user, shop_ids=None):
     """(external id, name) of the shops the caller may see, for filter menus."""
-    return list(
-        Shop.objects.filter(pk__in=shop_ids_visible_to(user)).order_by("name").values_list("external_id", "name")
-    )
+    if shop_ids is None:
+        shop_ids = shop_ids_visible_to(user)
+    return list(Shop.objects.filter(pk__in=shop_ids).order_by("name").values_list("external_id", "name"))
 
 
 def active_causes():

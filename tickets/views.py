@@ -79,7 +79,6 @@ from .guides import call_script_for, revision_guide_for
 from .lifecycle import TransitionNotAllowed
 from .models import FollowUpVisit, Notification, Remedy
 from .permissions import can_supervise, can_work, profile_of
-from .phrases import actor_name
 from .services import TicketActionRefused, contact_attempt_log
 from .sla import live_state
 
@@ -229,10 +228,8 @@ class _DatePrinter:
 
 
 def _rows(tickets, causes, now):
-    language = get_language()
-    tiers, platforms = _choice_labels(Tier, language), _choice_labels(Platform, language)
-    statuses, slas = _choice_labels(TicketStatus, language), _choice_labels(SlaState, language)
-    risks = _choice_labels(RiskLevel, language)
+    tiers, platforms, statuses = _labels(Tier), _labels(Platform), _labels(TicketStatus)
+    slas, risks = _labels(SlaState), _labels(RiskLevel)
     print_date, print_day = _DatePrinter(), _DatePrinter("SHORT_DATE_FORMAT")
     rows = []
     for ticket in tickets:
@@ -304,7 +301,7 @@ def _list_page(request, queryset, *, mode, title, statuses, extra=None, large=Fa
     context.update(
         {
             "status_choices": [(s.value, s.label) for s in TicketStatus if s in statuses],
-            "shop_choices": selectors.shop_choices(request.user),
+            "shop_choices": selectors.shop_choices(request.user, _shop_ids(request)),
             "platform_choices": Platform.choices,
             "tier_choices": Tier.choices,
             "sla_choices": SlaState.choices,
@@ -321,7 +318,11 @@ def _list_page(request, queryset, *, mode, title, statuses, extra=None, large=Fa
 def queue(request):
     """My open tickets, most urgent first."""
     return _list_page(
-        request, selectors.queue_tickets(request.user), mode="queue", title=_("My tickets"), statuses=OPEN_STATUSES
+        request,
+        selectors.queue_tickets(request.user, _shop_ids(request)),
+        mode="queue",
+        title=_("My tickets"),
+        statuses=OPEN_STATUSES,
     )
 
 
@@ -329,7 +330,11 @@ def queue(request):
 def pool(request):
     """Open tickets of my shops that nobody holds, with a Take button."""
     return _list_page(
-        request, selectors.pool_tickets(request.user), mode="pool", title=_("Unassigned pool"), statuses=OPEN_STATUSES
+        request,
+        selectors.pool_tickets(request.user, _shop_ids(request)),
+        mode="pool",
+        title=_("Unassigned pool"),
+        statuses=OPEN_STATUSES,
     )
 
 
@@ -430,7 +435,7 @@ def _timeline(ticket, cause_labels, print_date):
                 "event": event,
                 "when": print_date(event.created_at),
                 "kind_label": kinds.get(event.kind, event.kind),
-                "actor": event.actor_username if event.actor_id else actor_name(event.actor_label),
+                "actor": event.actor_username if event.actor_id else event.actor_name,
                 "status_change": status_change,
                 "details": details,
             }

@@ -95,26 +95,12 @@ def _choose(candidates, loads):
     return best, "idle_longest" if tied else "fewest_open"
 
 
-_RULE_TEXT = {
-    "fewest_open": gettext_noop("fewest open tickets"),
-    "idle_longest": gettext_noop("tied on open tickets, idle longest"),
-    "previous_agent": gettext_noop("worked this ticket before"),
-    "manual": gettext_noop("assigned by a supervisor"),
-    "taken": gettext_noop("taken from the pool"),
-    "reassigned": gettext_noop("reassigned after an SLA breach"),
-}
-
-
-def _assigned_message(profile, rule):
-    return phrases.assigned(str(profile), _RULE_TEXT[rule])
-
-
 def _assign(ticket, profile, now, *, rule, decision, actor=None, keep_status=False):
     """Give `ticket` to `profile`'s user, with its timeline row; inside the caller's transaction.
     `keep_status` hands over a ticket already being worked (escalated, in progress) as it is."""
     previous = ticket.assignee
     ticket.assignee = profile.user
-    message = _assigned_message(profile, rule)
+    message = phrases.assigned(str(profile), rule)
     actor_label = "" if actor else "assignment"
     if keep_status:
         ticket.updated_at = now
@@ -227,7 +213,7 @@ def assign_tickets(ticket_ids, *, now=None, note_wait=True):
                 loads[chosen.user_id] = loads.get(chosen.user_id, 0) + 1
                 if previous_id:
                     loads[previous_id] = loads.get(previous_id, 1) - 1
-            message = _assigned_message(chosen, rule)
+            message = phrases.assigned(str(chosen), rule)
             ticket.assignee = chosen.user
             events.append(
                 transition(

@@ -230,10 +230,10 @@ class CauseForm(WorkspaceForm):
     cause = forms.ChoiceField(label=_("Cause"), choices=())
     note = _note()
 
-    def __init__(self, *args, causes=(), labels=None, suggested=None, **kwargs):
+    def __init__(self, *args, causes=(), labels=None, **kwargs):
         """`labels`: {code: label} of the causes, when the caller has them already."""
         super().__init__(*args, **kwargs)
-        self.suggested = suggested  # the cause the keyword rules suggest, shown under the menu
+        self.suggested = None  # the cause the keyword rules suggest, shown under the menu
         groups, group_labels = {}, dict(CauseGroup.choices)  # get_group_display() rebuilds it per call
         for cause in causes:
             label = labels[cause.code] if labels is not None else cause.label

@@ -74,7 +74,8 @@ def stored(message):
     """The model fields of a message: {"message": the text in the active language, "phrase": the
     phrase to print it again in another, or None for text someone typed}."""
     if isinstance(message, Phrase):
-        return {"message": str(message), "phrase": message.as_json()}
+        phrase = message.as_json()
+        return {"message": render(phrase), "phrase": phrase}
     return {"message": message, "phrase": None}
 
 
@@ -143,9 +144,20 @@ def outcome_claimed(outcome):
     return Phrase(gettext_noop("Closed: %(outcome)s, claimed."), outcome=label("outcome", outcome))
 
 
-def assigned(agent, why):
-    """`agent`: the agent's name; `why`: the rule, a gettext_noop sentence."""
-    return Phrase(gettext_noop("Assigned to %(agent)s: %(why)s."), agent=agent, why=text(why))
+# Why the assignment picked an agent (tickets.assignment's rules), said on the timeline.
+ASSIGNMENT_RULES = {
+    "fewest_open": gettext_noop("fewest open tickets"),
+    "idle_longest": gettext_noop("tied on open tickets, idle longest"),
+    "previous_agent": gettext_noop("worked this ticket before"),
+    "manual": gettext_noop("assigned by a supervisor"),
+    "taken": gettext_noop("taken from the pool"),
+    "reassigned": gettext_noop("reassigned after an SLA breach"),
+}
+
+
+def assigned(agent, rule):
+    """`agent`: the agent's name; `rule`: a key of ASSIGNMENT_RULES."""
+    return Phrase(gettext_noop("Assigned to %(agent)s: %(why)s."), agent=agent, why=text(ASSIGNMENT_RULES[rule]))
 
 
 # Who did it, when it was not a person -------------------------------------------------------------

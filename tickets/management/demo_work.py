@@ -250,7 +250,6 @@ def timeline_rows(story, work, facts, user_ids, causes):
     """(kind, at, actor id, from status, to status, message, data) of the demo team's work, with
     the messages the workspace writes for the same actions (`causes`: {code: Cause})."""
     from tickets import phrases
-    from tickets.assignment import _RULE_TEXT
 
     actor = user_ids[work.assignee]
     rows = [
@@ -260,7 +259,7 @@ def timeline_rows(story, work, facts, user_ids, causes):
             None,
             "new",
             "assigned",
-            phrases.assigned(AGENT_NAMES.get(work.assignee, work.assignee), _RULE_TEXT["fewest_open"]),
+            phrases.assigned(AGENT_NAMES.get(work.assignee, work.assignee), "fewest_open"),
             {"agent": actor},
         )
     ]

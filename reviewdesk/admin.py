@@ -95,6 +95,10 @@ class _ChangeList(ChangeList):
             raise IncorrectLookupParameters(exc) from exc
 
 
+def _is_shop(field):
+    return field.related_model is not None and field.related_model._meta.label == "reviews.Shop"
+
+
 class ModelAdmin(admin.ModelAdmin):
     """The apps' ModelAdmin: bad input (in a JSON box, a list's date drill-down, the selection an
     action runs on) is refused with a message, never a 500.
@@ -126,29 +130,32 @@ class ModelAdmin(admin.ModelAdmin):
         return queryset.filter(pk__in=matching)
 
     def _pickable_shops(self, request):
-        from reviews.models import Shop
-        from tickets.selectors import supervised_shop_ids
+        """The shops the person may pick in a form: those they supervise (read once a request)."""
+        if not hasattr(request, "_pickable_shop_ids"):
+            from tickets.selectors import supervised_shop_ids
 
-        return Shop.objects.filter(pk__in=supervised_shop_ids(request.user))
+            request._pickable_shop_ids = supervised_shop_ids(request.user)
+        return request._pickable_shop_ids
+
+    def _shop_choices(self, db_field, request, kwargs):
+        if self._scoped(request) and _is_shop(db_field):
+            from reviews.models import Shop
+
+            kwargs["queryset"] = Shop.objects.filter(pk__in=self._pickable_shops(request))
+        return kwargs
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if self._scoped(request) and db_field.related_model._meta.label == "reviews.Shop":
-            kwargs["queryset"] = self._pickable_shops(request)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **self._shop_choices(db_field, request, kwargs))
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if self._scoped(request) and db_field.related_model._meta.label == "reviews.Shop":
-            kwargs["queryset"] = self._pickable_shops(request)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
+        return super().formfield_for_manytomany(db_field, request, **self._shop_choices(db_field, request, kwargs))
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        if not self._scoped(request):
+        names = [f.name for f in self.model._meta.many_to_many if _is_shop(f)]
+        if not names or not self._scoped(request):
             return form
-        names = [f.name for f in self.model._meta.many_to_many if f.related_model._meta.label == "reviews.Shop"]
-        if not names:
-            return form
-        pickable = set(self._pickable_shops(request).values_list("pk", flat=True))
+        pickable = self._pickable_shops(request)
 
         class ShopScopedForm(form):
             # The row's shops outside the person's scope are not shown as chosen (they are not
@@ -165,14 +172,11 @@ class ModelAdmin(admin.ModelAdmin):
         # The form offered only the person's own shops: the row's other shops are kept, not dropped.
         kept = {}
         if change and self._scoped(request):
-            pickable = set(self._pickable_shops(request).values_list("pk", flat=True))
+            pickable = self._pickable_shops(request)
             for field in self.model._meta.many_to_many:
-                if field.related_model._meta.label == "reviews.Shop" and field.name in form.cleaned_data:
-                    kept[field.name] = [
-                        pk
-                        for pk in getattr(form.instance, field.name).values_list("pk", flat=True)
-                        if pk not in pickable
-                    ]
+                if _is_shop(field) and field.name in form.cleaned_data:
+                    current = getattr(form.instance, field.name).values_list("pk", flat=True)
+                    kept[field.name] = [pk for pk in current if pk not in pickable]
         super().save_related(request, form, formsets, change)
         for name, pks in kept.items():
             getattr(form.instance, name).add(*pks)
